@@ -1,0 +1,57 @@
+// Lowering passes: dlc to linalg, the function ABI, and the contract checks
+// between stages.
+#ifndef DLC_CONVERSION_PASSES_TD
+#define DLC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertDLCToLinalgPass : Pass<"dlc-convert-to-linalg", "ModuleOp"> {
+  let summary = "Lowers dlc ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Elementwise ops become `linalg.generic` ops with broadcasting indexing
+    maps (ready for elementwise fusion), matmul becomes `linalg.matmul`,
+    `linalg.matvec`, `linalg.vecmat` or `linalg.dot`, reductions become
+    `linalg.generic` reductions, reshapes become `tensor.collapse_shape` /
+    `tensor.expand_shape`, and losses are first decomposed into dlc ops.
+    Symbolic dimensions are read with `tensor.dim`.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
+def CheckLinalgContractPass : Pass<"dlc-check-linalg-contract", "ModuleOp"> {
+  let summary = "Checks the contract of the linalg stage";
+  let description = [{
+    After `dlc-convert-to-linalg`: no dlc op is left, every value is a
+    ranked tensor or a scalar, and functions hold a single block. Fails with
+    an error located at the first op that breaks the contract.
+  }];
+}
+
+def LowerFunctionABIPass : Pass<"dlc-lower-function-abi", "ModuleOp"> {
+  let summary = "Turns tensor function boundaries into caller-owned memrefs";
+  let description = [{
+    Every public function on tensors becomes a function on memrefs with no
+    results, exported with `llvm.emit_c_interface`:
+    each tensor argument becomes a memref argument (read through
+    `bufferization.to_tensor restrict`); each result is written into a
+    memref with `bufferization.materialize_in_destination`. A result with
+    `dlc.aliases = i` is written into argument `i` (an in-place update);
+    every other result gets a new output argument appended after the
+    inputs, in result order. The caller owns every buffer.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {
+  let summary = "Checks that only the LLVM dialect is left";
+  let description = [{
+    The last check before translation to LLVM IR: every op is in the
+    `llvm` dialect (or is the module). Fails at the first op that did not
+    lower, naming it.
+  }];
+}
+
+#endif // DLC_CONVERSION_PASSES_TD

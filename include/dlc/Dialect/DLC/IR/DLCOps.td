@@ -1,0 +1,270 @@
+// Ops of the dlc dialect.
+#ifndef DLC_OPS_TD
+#define DLC_OPS_TD
+
+include "dlc/Dialect/DLC/IR/DLCBase.td"
+include "dlc/Dialect/DLC/IR/DLCInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def DLC_GradientOpInterfaceTrait :
+    DeclareOpInterfaceMethods<DLC_GradientOpInterface>;
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def DLC_ConstantOp : DLC_Op<"constant", [Pure, ConstantLike,
+                                         InferTypeOpAdaptor]> {
+  let summary = "A constant tensor";
+  let description = [{
+    A tensor whose value is known at compile time. Numeric literals of a
+    model become scalar constants of the element type they combine with.
+
+    ```mlir
+    %c = dlc.constant dense<2.0> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops (numpy broadcasting)
+//===----------------------------------------------------------------------===//
+
+class DLC_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : DLC_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
+                                            DLC_GradientOpInterfaceTrait])> {
+  let arguments = (ins DLC_FloatTensor:$lhs, DLC_FloatTensor:$rhs);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &inferredReturnTypes) {
+      return inferBroadcastType(location, adaptor.getLhs().getType(),
+                                adaptor.getRhs().getType(),
+                                inferredReturnTypes);
+    }
+  }];
+}
+
+def DLC_AddOp : DLC_BinaryOp<"add"> {
+  let summary = "Elementwise addition with broadcasting";
+  let description = [{
+    ```mlir
+    %r = dlc.add %a, %b : tensor<?x4xf32>, tensor<4xf32>
+    ```
+  }];
+}
+
+def DLC_SubOp : DLC_BinaryOp<"sub"> {
+  let summary = "Elementwise subtraction with broadcasting";
+  let description = [{
+    ```mlir
+    %r = dlc.sub %a, %b : tensor<?xf32>, tensor<?xf32>
+    ```
+  }];
+}
+
+def DLC_MulOp : DLC_BinaryOp<"mul"> {
+  let summary = "Elementwise multiplication with broadcasting";
+  let description = [{
+    ```mlir
+    %r = dlc.mul %a, %b : tensor<?x4xf32>, tensor<f32>
+    ```
+  }];
+}
+
+def DLC_DivOp : DLC_BinaryOp<"div"> {
+  let summary = "Elementwise division with broadcasting";
+  let description = [{
+    ```mlir
+    %r = dlc.div %a, %b : tensor<?x4xf32>, tensor<f32>
+    ```
+  }];
+}
+
+def DLC_PowOp : DLC_BinaryOp<"pow"> {
+  let summary = "Elementwise power `lhs ^ rhs` with broadcasting";
+  let description = [{
+    Real power. A negative base gives NaN unless the exponent is a constant
+    integer (then the sign is kept, as in numpy).
+
+    ```mlir
+    %r = dlc.pow %a, %two : tensor<?xf32>, tensor<f32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+class DLC_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : DLC_Op<mnemonic, !listconcat(traits, [Pure, SameOperandsAndResultType,
+                                            DLC_GradientOpInterfaceTrait])> {
+  let summary = "Elementwise " # formula;
+  let arguments = (ins DLC_FloatTensor:$operand);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand)";
+  let description = "Computes `" # formula # "` for every element.\n\n"
+    "```mlir\n%r = dlc." # mnemonic # " %x : tensor<?x4xf32>\n```";
+}
+
+def DLC_NegOp : DLC_UnaryOp<"neg", "-x">;
+def DLC_ExpOp : DLC_UnaryOp<"exp", "exp(x)">;
+def DLC_LogOp : DLC_UnaryOp<"log", "log(x)">;
+def DLC_SqrtOp : DLC_UnaryOp<"sqrt", "sqrt(x)">;
+def DLC_AbsOp : DLC_UnaryOp<"abs", "|x|">;
+def DLC_ReluOp : DLC_UnaryOp<"relu", "max(x, 0)">;
+def DLC_SigmoidOp : DLC_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def DLC_TanhOp : DLC_UnaryOp<"tanh", "tanh(x)">;
+def DLC_SignOp : DLC_UnaryOp<"sign", "sign(x) (-1, 0 or 1; zero gradient)">;
+def DLC_StepOp : DLC_UnaryOp<"step", "x > 0 ? 1 : 0 (zero gradient)">;
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and layout
+//===----------------------------------------------------------------------===//
+
+def DLC_MatmulOp : DLC_Op<"matmul", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "Matrix product (`@`)";
+  let description = [{
+    Matrix-matrix `[M,K] @ [K,N] -> [M,N]`, matrix-vector
+    `[M,K] @ [K] -> [M]`, vector-matrix `[K] @ [K,N] -> [N]` and dot
+    `[K] @ [K] -> []`, as in numpy for ranks 1 and 2.
+
+    ```mlir
+    %r = dlc.matmul %x, %w : tensor<?x4xf32>, tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$lhs, DLC_FloatTensor:$rhs);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def DLC_TransposeOp : DLC_Op<"transpose", [Pure, InferTypeOpAdaptor,
+                                           DLC_GradientOpInterfaceTrait]> {
+  let summary = "Permutes the dimensions of a tensor";
+  let description = [{
+    Result dimension `i` is operand dimension `permutation[i]`.
+
+    ```mlir
+    %r = dlc.transpose %x [1, 0] : tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand $permutation attr-dict `:` type($operand)";
+}
+
+def DLC_ReshapeOp : DLC_Op<"reshape", [Pure, DLC_GradientOpInterfaceTrait]> {
+  let summary = "Gives a tensor a new shape with the same elements";
+  let description = [{
+    Row-major reshape. With a symbolic dimension, the reshape must only
+    split or merge neighbouring dimensions (a collapse or an expansion).
+
+    ```mlir
+    %r = dlc.reshape %x : tensor<?xf32> -> tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def DLC_BroadcastOp : DLC_Op<"broadcast", [Pure, InferTypeOpAdaptor,
+                                           DLC_GradientOpInterfaceTrait]> {
+  let summary = "Broadcasts a tensor to the shape of another";
+  let description = [{
+    The result has the shape of `like` and the element type of `operand`.
+    Operand dimension `i` becomes result dimension `dimensions[i]`; an operand
+    dimension of static size 1 is repeated. Used by gradients of reductions.
+
+    ```mlir
+    %r = dlc.broadcast %g like %x [0] : tensor<?xf32>, tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand, DLC_FloatTensor:$like,
+                       DenseI64ArrayAttr:$dimensions);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $operand `like` $like $dimensions attr-dict `:` type($operand) `,` type($like)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class DLC_ReductionOp<string mnemonic, string what>
+    : DLC_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                        DLC_GradientOpInterfaceTrait]> {
+  let summary = what # " over some or all dimensions";
+  let description = what # " over the dimensions listed in `axes` (all "
+    "dimensions when empty); `keepdims` keeps them with size 1.\n\n"
+    "```mlir\n%r = dlc." # mnemonic # " %x axes [1] : tensor<?x4xf32>\n```";
+  let arguments = (ins DLC_FloatTensor:$operand, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keepdims);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $operand `axes` $axes (`keepdims` $keepdims^)? attr-dict `:` type($operand)
+  }];
+}
+
+def DLC_SumOp : DLC_ReductionOp<"sum", "Sum">;
+def DLC_MeanOp : DLC_ReductionOp<"mean", "Arithmetic mean">;
+
+def DLC_SizeOp : DLC_Op<"size", [Pure, InferTypeOpAdaptor,
+                                 DLC_GradientOpInterfaceTrait]> {
+  let summary = "Number of elements along some dimensions, as a scalar";
+  let description = [{
+    The product of the sizes of the dimensions listed in `axes` (all when
+    empty), as a 0-d tensor of the operand's element type. Symbolic sizes are
+    read at run time. Its gradient is zero.
+
+    ```mlir
+    %n = dlc.size %x axes [0] : tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand, DenseI64ArrayAttr:$axes);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand `axes` $axes attr-dict `:` type($operand)";
+}
+
+//===----------------------------------------------------------------------===//
+// Losses (mean over all elements; operands of the same shape)
+//===----------------------------------------------------------------------===//
+
+class DLC_LossOp<string mnemonic, string formula>
+    : DLC_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+                        DLC_GradientOpInterfaceTrait]> {
+  let description = "`mean(" # formula # ")` over all elements. Both "
+    "operands must have the same shape (no broadcasting, so a `[batch, 1]` "
+    "prediction is never silently compared against every `[batch]` target)."
+    "\n\n```mlir\n%l = dlc." # mnemonic #
+    " %pred, %target : tensor<?xf32>, tensor<?xf32>\n```";
+  let arguments = (ins DLC_FloatTensor:$input, DLC_FloatTensor:$target);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $target attr-dict `:` type($input) `,` type($target)";
+}
+
+def DLC_MseOp : DLC_LossOp<"mse", "(input - target)^2"> {
+  let summary = "Mean squared error";
+}
+
+def DLC_BceWithLogitsOp : DLC_LossOp<"bce_with_logits",
+    "max(z, 0) - z * y + log(1 + exp(-|z|))"> {
+  let summary = "Binary cross-entropy on logits (numerically stable)";
+}
+
+#endif // DLC_OPS_TD

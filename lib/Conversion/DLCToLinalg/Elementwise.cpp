@@ -1,0 +1,201 @@
+// Lowering of dlc constants, elementwise ops and broadcasts to linalg.generic.
+#include "LoweringUtils.h"
+#include "dlc/Conversion/DLCToLinalg/DLCToLinalg.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The scalar body of each elementwise op
+//===----------------------------------------------------------------------===//
+
+Value one(OpBuilder &b, Location loc, Value like) {
+  return floatConstant(b, loc, like.getType(), 1.0);
+}
+Value zero(OpBuilder &b, Location loc, Value like) {
+  return floatConstant(b, loc, like.getType(), 0.0);
+}
+
+Value buildScalar(AddOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::AddFOp::create(b, loc, a[0], a[1]);
+}
+Value buildScalar(SubOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::SubFOp::create(b, loc, a[0], a[1]);
+}
+Value buildScalar(MulOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::MulFOp::create(b, loc, a[0], a[1]);
+}
+Value buildScalar(DivOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::DivFOp::create(b, loc, a[0], a[1]);
+}
+Value buildScalar(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
+  // Small integer exponents become multiplications: exact, fast, and
+  // defined for negative bases as in numpy.
+  FloatAttr exponent;
+  DenseFPElementsAttr dense;
+  if (matchPattern(op.getRhs(), m_Constant(&dense)) && dense.isSplat()) {
+    double e = dense.getSplatValue<APFloat>().convertToDouble();
+    if (e == 1.0)
+      return a[0];
+    if (e == 2.0)
+      return arith::MulFOp::create(b, loc, a[0], a[0]);
+    if (e == 3.0)
+      return arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, a[0], a[0]), a[0]);
+    if (e == 0.5)
+      return math::SqrtOp::create(b, loc, a[0]);
+    if (e == static_cast<int64_t>(e) && std::abs(e) <= 64) {
+      Value n = arith::ConstantOp::create(
+          b, loc, b.getI32IntegerAttr(static_cast<int32_t>(e)));
+      return math::FPowIOp::create(b, loc, a[0], n);
+    }
+  }
+  return math::PowFOp::create(b, loc, a[0], a[1]);
+}
+Value buildScalar(NegOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::NegFOp::create(b, loc, a[0]);
+}
+Value buildScalar(ExpOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::ExpOp::create(b, loc, a[0]);
+}
+Value buildScalar(LogOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::LogOp::create(b, loc, a[0]);
+}
+Value buildScalar(SqrtOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::SqrtOp::create(b, loc, a[0]);
+}
+Value buildScalar(AbsOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::AbsFOp::create(b, loc, a[0]);
+}
+Value buildScalar(ReluOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::MaximumFOp::create(b, loc, a[0], zero(b, loc, a[0]));
+}
+Value buildScalar(SigmoidOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, a[0]));
+  Value d = arith::AddFOp::create(b, loc, one(b, loc, a[0]), e);
+  return arith::DivFOp::create(b, loc, one(b, loc, a[0]), d);
+}
+Value buildScalar(TanhOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::TanhOp::create(b, loc, a[0]);
+}
+Value buildScalar(StepOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         a[0], zero(b, loc, a[0]));
+  return arith::SelectOp::create(b, loc, positive, one(b, loc, a[0]),
+                                 zero(b, loc, a[0]));
+}
+Value buildScalar(SignOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value z = zero(b, loc, a[0]);
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a[0], z);
+  Value negative =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, a[0], z);
+  Value minusOne = floatConstant(b, loc, a[0].getType(), -1.0);
+  Value negOrZero = arith::SelectOp::create(b, loc, negative, minusOne, z);
+  return arith::SelectOp::create(b, loc, positive, one(b, loc, a[0]),
+                                 negOrZero);
+}
+
+/// Lowers an elementwise op (unary, or binary with numpy broadcasting) to
+/// one linalg.generic.
+template <typename OpTy>
+struct ElementwiseLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ValueRange operands = adaptor.getOperands();
+    SmallVector<Value> sizes =
+        broadcastDynamicSizes(rewriter, loc, resultType, operands);
+    Value init = createEmpty(rewriter, loc, resultType, sizes);
+    SmallVector<AffineMap> maps;
+    for (Value operand : operands)
+      maps.push_back(broadcastIndexingMap(
+          cast<RankedTensorType>(operand.getType()), resultType));
+    maps.push_back(rewriter.getMultiDimIdentityMap(resultType.getRank()));
+    SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, operands, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = buildScalar(op, b, l, args.drop_back());
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, op.getType(),
+                                                   op.getValue());
+    return success();
+  }
+};
+
+struct BroadcastLowering : OpConversionPattern<BroadcastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto resultType = op.getType();
+    auto operandType = op.getOperand().getType();
+    Value init = createEmpty(rewriter, loc, resultType,
+                             dynamicSizesOf(rewriter, loc, adaptor.getLike()));
+    SmallVector<AffineExpr> exprs;
+    for (auto [i, d] : llvm::enumerate(op.getDimensions())) {
+      if (operandType.getDimSize(i) == 1 && resultType.getDimSize(d) != 1)
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+      else
+        exprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    SmallVector<AffineMap> maps{
+        AffineMap::get(resultType.getRank(), 0, exprs, ctx),
+        rewriter.getMultiDimIdentityMap(resultType.getRank())};
+    SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{adaptor.getOperand()},
+        ValueRange{init}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::dlc::populateElementwiseLoweringPatterns(
+    RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<ConstantLowering, BroadcastLowering>(ctx);
+  patterns.add<ElementwiseLowering<AddOp>, ElementwiseLowering<SubOp>,
+               ElementwiseLowering<MulOp>, ElementwiseLowering<DivOp>,
+               ElementwiseLowering<PowOp>, ElementwiseLowering<NegOp>,
+               ElementwiseLowering<ExpOp>, ElementwiseLowering<LogOp>,
+               ElementwiseLowering<SqrtOp>, ElementwiseLowering<AbsOp>,
+               ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
+               ElementwiseLowering<TanhOp>, ElementwiseLowering<SignOp>,
+               ElementwiseLowering<StepOp>>(ctx);
+}

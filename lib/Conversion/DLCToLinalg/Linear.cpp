@@ -1,0 +1,120 @@
+// Lowering of dlc matmul, transpose and reshape.
+#include "LoweringUtils.h"
+#include "dlc/Conversion/DLCToLinalg/DLCToLinalg.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+struct MatmulLowering : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    auto resultType = op.getType();
+    int64_t lhsRank = op.getLhs().getType().getRank();
+    int64_t rhsRank = op.getRhs().getType().getRank();
+    SmallVector<Value> sizes;
+    if (lhsRank == 2 && resultType.isDynamicDim(0))
+      sizes.push_back(tensor::DimOp::create(rewriter, loc, lhs, 0));
+    if (rhsRank == 2 && resultType.isDynamicDim(resultType.getRank() - 1))
+      sizes.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
+    Value init = createFilled(rewriter, loc, resultType, sizes, 0.0);
+    ValueRange inputs{lhs, rhs};
+    Operation *result;
+    if (lhsRank == 2 && rhsRank == 2)
+      result = linalg::MatmulOp::create(rewriter, loc, inputs, init);
+    else if (lhsRank == 2)
+      result = linalg::MatvecOp::create(rewriter, loc, inputs, init);
+    else if (rhsRank == 2)
+      result = linalg::VecmatOp::create(rewriter, loc, inputs, init);
+    else
+      result = linalg::DotOp::create(rewriter, loc, inputs, init);
+    rewriter.replaceOp(op, result->getResults());
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = op.getType();
+    SmallVector<Value> sizes;
+    for (auto [i, p] : llvm::enumerate(op.getPermutation()))
+      if (resultType.isDynamicDim(i))
+        sizes.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getOperand(), p));
+    Value init = createEmpty(rewriter, loc, resultType, sizes);
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, loc, adaptor.getOperand(), init, op.getPermutation());
+    rewriter.replaceOp(op, transpose->getResults());
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto src = op.getOperand().getType();
+    auto dst = op.getType();
+    Value input = adaptor.getOperand();
+    if (src == dst) {
+      rewriter.replaceOp(op, input);
+      return success();
+    }
+    if (src.getRank() > dst.getRank()) {
+      if (auto reassociation = getReassociationIndicesForReshape(src, dst)) {
+        rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, dst, input,
+                                                             *reassociation);
+        return success();
+      }
+    } else if (src.getRank() < dst.getRank()) {
+      if (auto reassociation = getReassociationIndicesForReshape(dst, src)) {
+        rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, dst, input,
+                                                           *reassociation);
+        return success();
+      }
+    }
+    if (!src.hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          op, "a reshape with a symbolic dimension must be a collapse or an "
+              "expansion");
+    // A general static reshape: collapse to 1-D, then expand.
+    auto flat = RankedTensorType::get({src.getNumElements()},
+                                      src.getElementType());
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t i = 0; i < src.getRank(); ++i)
+      all[0].push_back(i);
+    Value collapsed =
+        tensor::CollapseShapeOp::create(rewriter, loc, flat, input, all);
+    SmallVector<ReassociationIndices> allDst(1);
+    for (int64_t i = 0; i < dst.getRank(); ++i)
+      allDst[0].push_back(i);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, dst, collapsed,
+                                                       allDst);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::dlc::populateLinearLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatmulLowering, TransposeLowering, ReshapeLowering>(
+      patterns.getContext());
+}

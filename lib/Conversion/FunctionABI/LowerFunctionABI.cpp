@@ -1,0 +1,93 @@
+// dlc-lower-function-abi: tensor function boundaries become caller-owned
+// memrefs, so that a train step updates parameters in the runtime's buffers.
+#include "dlc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_LOWERFUNCTIONABIPASS
+#include "dlc/Conversion/Passes.h.inc"
+} // namespace mlir::dlc
+
+using namespace mlir;
+
+namespace {
+
+MemRefType memrefFor(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+LogicalResult lowerABI(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  for (Type t : func.getArgumentTypes())
+    if (!isa<RankedTensorType>(t))
+      return func.emitError("expected ranked tensor arguments, got ") << t;
+
+  // Inputs: tensor arguments become memrefs read through to_tensor.
+  OpBuilder b = OpBuilder::atBlockBegin(&body);
+  unsigned numArgs = func.getNumArguments();
+  SmallVector<Value> buffers;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    BlockArgument arg = body.getArgument(i);
+    MemRefType memref = memrefFor(arg.getType());
+    arg.setType(memref);
+    auto toTensor = bufferization::ToTensorOp::create(
+        b, func.getLoc(),
+        RankedTensorType::get(memref.getShape(), memref.getElementType()), arg,
+        /*restrict=*/true, /*writable=*/false);
+    arg.replaceAllUsesExcept(toTensor.getResult(), toTensor);
+    buffers.push_back(arg);
+  }
+
+  // Results: written into their aliased argument or a new output argument.
+  SmallVector<DictionaryAttr> outAttrs;
+  b.setInsertionPoint(ret);
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    Value dest;
+    if (auto alias = func.getResultAttrOfType<IntegerAttr>(i, "dlc.aliases")) {
+      unsigned index = alias.getInt();
+      if (index >= numArgs || buffers[index].getType() != memrefFor(v.getType()))
+        return func.emitError() << "result " << i
+                                << " aliases an argument of another type";
+      dest = buffers[index];
+    } else {
+      if (!isa<RankedTensorType>(v.getType()))
+        return func.emitError("expected ranked tensor results");
+      dest = body.addArgument(memrefFor(v.getType()), func.getLoc());
+      outAttrs.push_back(func.getResultAttrDict(i));
+    }
+    auto materialize = bufferization::MaterializeInDestinationOp::create(
+        b, ret.getLoc(), TypeRange{}, v, dest);
+    materialize.setWritable(true);
+  }
+  func::ReturnOp::create(b, ret.getLoc());
+  ret.erase();
+
+  SmallVector<Type> argTypes(body.getArgumentTypes());
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < numArgs; ++i)
+    argAttrs.push_back(func.getArgAttrDict(i));
+  argAttrs.append(outAttrs);
+  func.setFunctionType(FunctionType::get(ctx, argTypes, {}));
+  func.setAllArgAttrs(argAttrs);
+  func.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+  func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  return success();
+}
+
+struct LowerFunctionABIPass
+    : mlir::dlc::impl::LowerFunctionABIPassBase<LowerFunctionABIPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal() || !func.isPublic())
+        continue;
+      if (failed(lowerABI(func)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

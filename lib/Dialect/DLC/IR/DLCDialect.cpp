@@ -1,0 +1,16 @@
+// The dlc dialect: registration of its ops and interfaces.
+#include "dlc/Dialect/DLC/IR/DLCDialect.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+#include "dlc/Dialect/DLC/IR/DLCOpsDialect.cpp.inc"
+#include "dlc/Dialect/DLC/IR/DLCInterfaces.cpp.inc"
+
+void DLCDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"
+      >();
+}

@@ -1,0 +1,351 @@
+// Reverse-mode rules (vector-Jacobian products) of the differentiable dlc ops.
+//
+// Each rule builds ordinary dlc ops. Operands that were broadcast by a binary
+// op get their gradient summed back to their own shape (`unbroadcast`).
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+/// Sums `grad` (shaped like a broadcast result) back to `targetType`.
+static Value unbroadcast(OpBuilder &b, Location loc, Value grad,
+                         Type targetType) {
+  auto target = cast<RankedTensorType>(targetType);
+  auto type = cast<RankedTensorType>(grad.getType());
+  if (type == target)
+    return grad;
+  int64_t extra = type.getRank() - target.getRank();
+  SmallVector<int64_t> keepAxes;
+  for (int64_t i = 0; i < target.getRank(); ++i)
+    if (target.getDimSize(i) == 1 && type.getDimSize(i + extra) != 1)
+      keepAxes.push_back(i + extra);
+  if (!keepAxes.empty())
+    grad = SumOp::create(b, loc, grad, keepAxes, /*keepdims=*/true);
+  if (extra > 0) {
+    SmallVector<int64_t> leading =
+        llvm::to_vector(llvm::seq<int64_t>(0, extra));
+    grad = SumOp::create(b, loc, grad, leading, /*keepdims=*/false);
+  }
+  if (grad.getType() != target)
+    grad = ReshapeOp::create(b, loc, target, grad);
+  return grad;
+}
+
+static bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>(); }
+
+static Value scalar(OpBuilder &b, Location loc, Value like, double value) {
+  return createScalarConstant(
+      b, loc, cast<RankedTensorType>(like.getType()).getElementType(), value);
+}
+
+//===----------------------------------------------------------------------===//
+// Binary ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  out.push_back(unbroadcast(b, loc, grads[0], getLhs().getType()));
+  out.push_back(unbroadcast(b, loc, grads[0], getRhs().getType()));
+  return success();
+}
+
+LogicalResult SubOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  out.push_back(unbroadcast(b, loc, grads[0], getLhs().getType()));
+  Value neg = NegOp::create(b, loc, grads[0]);
+  out.push_back(unbroadcast(b, loc, neg, getRhs().getType()));
+  return success();
+}
+
+LogicalResult MulOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  out.push_back(isConstant(getLhs())
+                    ? Value()
+                    : unbroadcast(b, loc, MulOp::create(b, loc, g, getRhs()),
+                                  getLhs().getType()));
+  out.push_back(isConstant(getRhs())
+                    ? Value()
+                    : unbroadcast(b, loc, MulOp::create(b, loc, g, getLhs()),
+                                  getRhs().getType()));
+  return success();
+}
+
+LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  Value gOverRhs = DivOp::create(b, loc, g, getRhs());
+  out.push_back(isConstant(getLhs())
+                    ? Value()
+                    : unbroadcast(b, loc, gOverRhs, getLhs().getType()));
+  if (isConstant(getRhs())) {
+    out.push_back(Value());
+  } else {
+    // d(l/r)/dr = -(l/r)/r.
+    Value t = MulOp::create(b, loc, gOverRhs, getResult());
+    out.push_back(
+        unbroadcast(b, loc, NegOp::create(b, loc, t), getRhs().getType()));
+  }
+  return success();
+}
+
+LogicalResult PowOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  Value x = getLhs(), y = getRhs();
+  if (isConstant(x)) {
+    out.push_back(Value());
+  } else {
+    // d(x^y)/dx = y * x^(y-1).
+    Value yMinusOne = SubOp::create(b, loc, y, scalar(b, loc, y, 1.0));
+    Value dx = MulOp::create(b, loc, y, PowOp::create(b, loc, x, yMinusOne));
+    out.push_back(
+        unbroadcast(b, loc, MulOp::create(b, loc, g, dx), x.getType()));
+  }
+  if (isConstant(y)) {
+    out.push_back(Value());
+  } else {
+    // d(x^y)/dy = x^y * log(x).
+    Value dy = MulOp::create(b, loc, getResult(), LogOp::create(b, loc, x));
+    out.push_back(
+        unbroadcast(b, loc, MulOp::create(b, loc, g, dy), y.getType()));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Unary ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult NegOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(NegOp::create(b, getLoc(), grads[0]));
+  return success();
+}
+
+LogicalResult ExpOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(MulOp::create(b, getLoc(), grads[0], getResult()));
+  return success();
+}
+
+LogicalResult LogOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(DivOp::create(b, getLoc(), grads[0], getOperand()));
+  return success();
+}
+
+LogicalResult SqrtOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value twice = MulOp::create(b, loc, getResult(),
+                              scalar(b, loc, getResult(), 2.0));
+  out.push_back(DivOp::create(b, loc, grads[0], twice));
+  return success();
+}
+
+LogicalResult AbsOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  out.push_back(
+      MulOp::create(b, loc, grads[0], SignOp::create(b, loc, getOperand())));
+  return success();
+}
+
+LogicalResult ReluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  out.push_back(
+      MulOp::create(b, loc, grads[0], StepOp::create(b, loc, getOperand())));
+  return success();
+}
+
+LogicalResult SigmoidOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value s = getResult();
+  Value oneMinus = SubOp::create(b, loc, scalar(b, loc, s, 1.0), s);
+  Value ds = MulOp::create(b, loc, s, oneMinus);
+  out.push_back(MulOp::create(b, loc, grads[0], ds));
+  return success();
+}
+
+LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value t = getResult();
+  Value dt = SubOp::create(b, loc, scalar(b, loc, t, 1.0),
+                           MulOp::create(b, loc, t, t));
+  out.push_back(MulOp::create(b, loc, grads[0], dt));
+  return success();
+}
+
+LogicalResult SignOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+LogicalResult StepOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and layout
+//===----------------------------------------------------------------------===//
+
+static Value transpose2d(OpBuilder &b, Location loc, Value v) {
+  return TransposeOp::create(b, loc, v, ArrayRef<int64_t>{1, 0});
+}
+
+LogicalResult MatmulOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0], a = getLhs(), w = getRhs();
+  int64_t ra = cast<RankedTensorType>(a.getType()).getRank();
+  int64_t rw = cast<RankedTensorType>(w.getType()).getRank();
+  if (ra == 2 && rw == 2) {
+    out.push_back(MatmulOp::create(b, loc, g, transpose2d(b, loc, w)));
+    out.push_back(MatmulOp::create(b, loc, transpose2d(b, loc, a), g));
+  } else if (ra == 2 && rw == 1) {
+    // g: [M]. dA = outer(g, w), dw = A^T g.
+    Value gCol = BroadcastOp::create(b, loc, g, a, ArrayRef<int64_t>{0});
+    out.push_back(MulOp::create(b, loc, gCol, w));
+    out.push_back(MatmulOp::create(b, loc, transpose2d(b, loc, a), g));
+  } else if (ra == 1 && rw == 2) {
+    // g: [N]. da = W g, dW = outer(a, g).
+    out.push_back(MatmulOp::create(b, loc, w, g));
+    Value aCol = BroadcastOp::create(b, loc, a, w, ArrayRef<int64_t>{0});
+    out.push_back(MulOp::create(b, loc, aCol, g));
+  } else {
+    out.push_back(MulOp::create(b, loc, g, w));
+    out.push_back(MulOp::create(b, loc, g, a));
+  }
+  return success();
+}
+
+LogicalResult TransposeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  out.push_back(TransposeOp::create(b, getLoc(), grads[0], inverse));
+  return success();
+}
+
+LogicalResult ReshapeOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  out.push_back(
+      ReshapeOp::create(b, getLoc(), getOperand().getType(), grads[0]));
+  return success();
+}
+
+LogicalResult BroadcastOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  auto operandType = getOperand().getType();
+  auto resultType = getResult().getType();
+  ArrayRef<int64_t> dims = getDimensions();
+  SmallVector<int64_t> keepAxes, dropAxes;
+  for (auto [i, d] : llvm::enumerate(dims))
+    if (operandType.getDimSize(i) == 1 && resultType.getDimSize(d) != 1)
+      keepAxes.push_back(d);
+  for (int64_t d = 0; d < resultType.getRank(); ++d)
+    if (!llvm::is_contained(dims, d))
+      dropAxes.push_back(d);
+  if (!keepAxes.empty())
+    g = SumOp::create(b, loc, g, keepAxes, /*keepdims=*/true);
+  if (!dropAxes.empty())
+    g = SumOp::create(b, loc, g, dropAxes, /*keepdims=*/false);
+  if (g.getType() != operandType)
+    g = ReshapeOp::create(b, loc, operandType, g);
+  out.push_back(g);
+  out.push_back(Value());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// Broadcasts the gradient of a reduction of `input` back to its shape.
+static Value broadcastReduced(OpBuilder &b, Location loc, Value grad,
+                              Value input, ArrayRef<int64_t> axes,
+                              bool keepdims) {
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  SmallVector<int64_t> reduced = normalizeAxes(axes, rank);
+  SmallVector<int64_t> dims;
+  for (int64_t d = 0; d < rank; ++d)
+    if (keepdims || !llvm::is_contained(reduced, d))
+      dims.push_back(d);
+  return BroadcastOp::create(b, loc, grad, input, dims);
+}
+
+LogicalResult SumOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  out.push_back(broadcastReduced(b, getLoc(), grads[0], getOperand(),
+                                 getAxes(), getKeepdims()));
+  return success();
+}
+
+LogicalResult MeanOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value count = SizeOp::create(b, loc, getOperand(), getAxes());
+  Value scaled = DivOp::create(b, loc, grads[0], count);
+  out.push_back(broadcastReduced(b, loc, scaled, getOperand(), getAxes(),
+                                 getKeepdims()));
+  return success();
+}
+
+LogicalResult SizeOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+/// g / number of elements of `v`: the scale of a mean loss's gradient.
+static Value perElementScale(OpBuilder &b, Location loc, Value g, Value v,
+                             double factor) {
+  Value count = SizeOp::create(b, loc, v, ArrayRef<int64_t>{});
+  Value scaled = DivOp::create(b, loc, g, count);
+  if (factor != 1.0)
+    scaled = MulOp::create(b, loc, scaled, scalar(b, loc, v, factor));
+  return scaled;
+}
+
+LogicalResult MseOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value scale = perElementScale(b, loc, grads[0], getInput(), 2.0);
+  Value diff = SubOp::create(b, loc, getInput(), getTarget());
+  Value dInput = MulOp::create(b, loc, diff, scale);
+  out.push_back(dInput);
+  out.push_back(NegOp::create(b, loc, dInput));
+  return success();
+}
+
+LogicalResult BceWithLogitsOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                              SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value scale = perElementScale(b, loc, grads[0], getInput(), 1.0);
+  Value prob = SigmoidOp::create(b, loc, getInput());
+  Value diff = SubOp::create(b, loc, prob, getTarget());
+  out.push_back(MulOp::create(b, loc, diff, scale));
+  Value negZ = NegOp::create(b, loc, getInput());
+  out.push_back(MulOp::create(b, loc, negZ, scale));
+  return success();
+}

@@ -1,0 +1,328 @@
+// Type inference and verification of dlc ops.
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+static std::string typeToString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  type.print(os);
+  return s;
+}
+
+LogicalResult mlir::dlc::inferBroadcastType(std::optional<Location> loc,
+                                            Type lhs, Type rhs,
+                                            SmallVectorImpl<Type> &results) {
+  auto lhsType = cast<RankedTensorType>(lhs);
+  auto rhsType = cast<RankedTensorType>(rhs);
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return emitOptionalError(loc, "element types differ: " +
+                                      typeToString(lhsType) + " and " +
+                                      typeToString(rhsType));
+  int64_t rank = std::max(lhsType.getRank(), rhsType.getRank());
+  SmallVector<int64_t> shape(rank);
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t li = i - (rank - lhsType.getRank());
+    int64_t ri = i - (rank - rhsType.getRank());
+    int64_t l = li >= 0 ? lhsType.getDimSize(li) : 1;
+    int64_t r = ri >= 0 ? rhsType.getDimSize(ri) : 1;
+    if (l == r || r == 1) {
+      shape[i] = l;
+    } else if (l == 1) {
+      shape[i] = r;
+    } else if (ShapedType::isDynamic(l)) {
+      shape[i] = r;
+    } else if (ShapedType::isDynamic(r)) {
+      shape[i] = l;
+    } else {
+      return emitOptionalError(
+          loc, "shapes " + typeToString(lhsType) + " and " +
+                   typeToString(rhsType) + " do not broadcast (dimension " +
+                   Twine(i) + ": " + Twine(l) + " vs " + Twine(r) + ")");
+    }
+  }
+  results.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
+  return success();
+}
+
+SmallVector<int64_t> mlir::dlc::normalizeAxes(ArrayRef<int64_t> axes,
+                                              int64_t rank) {
+  SmallVector<int64_t> result;
+  if (axes.empty())
+    return llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  for (int64_t a : axes)
+    result.push_back(a < 0 ? a + rank : a);
+  llvm::sort(result);
+  return result;
+}
+
+FailureOr<RankedTensorType>
+mlir::dlc::inferReductionType(std::optional<Location> loc,
+                              RankedTensorType type, ArrayRef<int64_t> axes,
+                              bool keepdims) {
+  int64_t rank = type.getRank();
+  for (int64_t a : axes)
+    if (a < -rank || a >= rank) {
+      (void)emitOptionalError(loc, "axis " + Twine(a) +
+                                       " is out of range for " +
+                                       typeToString(type));
+      return failure();
+    }
+  SmallVector<int64_t> sorted = normalizeAxes(axes, rank);
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    (void)emitOptionalError(loc, "an axis is repeated");
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!llvm::is_contained(sorted, i))
+      shape.push_back(type.getDimSize(i));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+Value mlir::dlc::createScalarConstant(OpBuilder &builder, Location loc,
+                                      Type elementType, double value) {
+  auto type = RankedTensorType::get({}, elementType);
+  auto attr = DenseElementsAttr::get(
+      type, builder.getFloatAttr(elementType, value).getValue());
+  return ConstantOp::create(builder, loc, attr);
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto typed = dyn_cast_or_null<TypedAttr>(adaptor.getValueAttr());
+  if (!typed)
+    return emitOptionalError(loc, "expects a typed 'value' attribute");
+  inferredReturnTypes.push_back(typed.getType());
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getType())
+    return emitOpError("value type ")
+           << getValue().getType() << " does not match result type "
+           << getType();
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto lhs = cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rhs = cast<RankedTensorType>(adaptor.getRhs().getType());
+  if (lhs.getElementType() != rhs.getElementType())
+    return emitOptionalError(loc, "element types differ: " +
+                                      typeToString(lhs) + " and " +
+                                      typeToString(rhs));
+  if (lhs.getRank() < 1 || lhs.getRank() > 2 || rhs.getRank() < 1 ||
+      rhs.getRank() > 2)
+    return emitOptionalError(loc, "matmul expects operands of rank 1 or 2, got " +
+                                      typeToString(lhs) + " and " +
+                                      typeToString(rhs));
+  int64_t kl = lhs.getDimSize(lhs.getRank() - 1);
+  int64_t kr = rhs.getDimSize(0);
+  if (!ShapedType::isDynamic(kl) && !ShapedType::isDynamic(kr) && kl != kr)
+    return emitOptionalError(loc, "contracting dimensions differ: " +
+                                      typeToString(lhs) + " @ " +
+                                      typeToString(rhs) + " (" + Twine(kl) +
+                                      " vs " + Twine(kr) + ")");
+  SmallVector<int64_t> shape;
+  if (lhs.getRank() == 2)
+    shape.push_back(lhs.getDimSize(0));
+  if (rhs.getRank() == 2)
+    shape.push_back(rhs.getDimSize(1));
+  results.push_back(RankedTensorType::get(shape, lhs.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getOperand().getType());
+  ArrayRef<int64_t> perm = adaptor.getPermutation();
+  if (static_cast<int64_t>(perm.size()) != type.getRank())
+    return emitOptionalError(loc, "permutation has " + Twine(perm.size()) +
+                                      " entries for a tensor of rank " +
+                                      Twine(type.getRank()));
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= type.getRank() || seen[p])
+      return emitOptionalError(loc, "invalid permutation");
+    seen[p] = true;
+    shape.push_back(type.getDimSize(p));
+  }
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto in = getOperand().getType();
+  auto out = getResult().getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("element types differ");
+  if (in.hasStaticShape() != out.hasStaticShape())
+    return emitOpError("symbolic dimensions must be kept: ")
+           << in << " -> " << out;
+  if (in.hasStaticShape() && in.getNumElements() != out.getNumElements())
+    return emitOpError("cannot reshape ")
+           << in << " (" << in.getNumElements() << " elements) to " << out
+           << " (" << out.getNumElements() << " elements)";
+  if (!in.hasStaticShape()) {
+    int64_t inStatic = 1, outStatic = 1;
+    for (int64_t d : in.getShape())
+      if (!ShapedType::isDynamic(d))
+        inStatic *= d;
+    for (int64_t d : out.getShape())
+      if (!ShapedType::isDynamic(d))
+        outStatic *= d;
+    if (in.getNumDynamicDims() != 1 || out.getNumDynamicDims() != 1 ||
+        inStatic != outStatic)
+      return emitOpError("a reshape with a symbolic dimension must keep that "
+                         "dimension and the other elements: ")
+             << in << " -> " << out;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto operand = cast<RankedTensorType>(adaptor.getOperand().getType());
+  auto like = cast<RankedTensorType>(adaptor.getLike().getType());
+  results.push_back(like.clone(operand.getElementType()));
+  return success();
+}
+
+LogicalResult BroadcastOp::verify() {
+  auto operand = getOperand().getType();
+  auto result = getResult().getType();
+  ArrayRef<int64_t> dims = getDimensions();
+  if (static_cast<int64_t>(dims.size()) != operand.getRank())
+    return emitOpError("expects one dimension per operand dimension, got ")
+           << dims.size() << " for rank " << operand.getRank();
+  int64_t previous = -1;
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d <= previous || d >= result.getRank())
+      return emitOpError("dimensions must be increasing and within the "
+                         "result rank");
+    previous = d;
+    int64_t in = operand.getDimSize(i), out = result.getDimSize(d);
+    if (in != 1 && in != out &&
+        !(ShapedType::isDynamic(in) || ShapedType::isDynamic(out)))
+      return emitOpError("operand dimension ")
+             << i << " of size " << in << " cannot broadcast to size " << out;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and sizes
+//===----------------------------------------------------------------------===//
+
+template <typename Adaptor>
+static LogicalResult inferReduction(std::optional<Location> loc,
+                                    Adaptor adaptor,
+                                    SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getOperand().getType());
+  FailureOr<RankedTensorType> result =
+      inferReductionType(loc, type, adaptor.getAxes(), adaptor.getKeepdims());
+  if (failed(result))
+    return failure();
+  results.push_back(*result);
+  return success();
+}
+
+LogicalResult SumOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return inferReduction(loc, adaptor, results);
+}
+
+LogicalResult MeanOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  return inferReduction(loc, adaptor, results);
+}
+
+LogicalResult SizeOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getOperand().getType());
+  if (failed(inferReductionType(loc, type, adaptor.getAxes(), false)))
+    return failure();
+  results.push_back(RankedTensorType::get({}, type.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+template <typename Adaptor>
+static LogicalResult inferLoss(std::optional<Location> loc, StringRef name,
+                               Adaptor adaptor,
+                               SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto target = cast<RankedTensorType>(adaptor.getTarget().getType());
+  if (input != target)
+    return emitOptionalError(
+        loc, name + " expects a prediction and a target of the same type, got " +
+                 typeToString(input) + " and " + typeToString(target) +
+                 " (reshape one of them)");
+  results.push_back(RankedTensorType::get({}, input.getElementType()));
+  return success();
+}
+
+LogicalResult MseOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return inferLoss(loc, "mse", adaptor, results);
+}
+
+LogicalResult BceWithLogitsOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  return inferLoss(loc, "bce_with_logits", adaptor, results);
+}
+
+#define GET_OP_CLASSES
+#include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"

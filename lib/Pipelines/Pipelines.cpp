@@ -1,0 +1,85 @@
+// The named pipelines of dlc: training, dlc -> linalg, linalg -> LLVM.
+#include "dlc/Pipelines/Pipelines.h"
+#include "dlc/Conversion/Passes.h"
+#include "dlc/Dialect/DLC/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+/// Appends upstream passes given in textual form. These names are MLIR's
+/// own pass flags; a typo here is a bug in dlc, so it aborts.
+static void addPipeline(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("dlc: invalid built-in pipeline");
+}
+
+void mlir::dlc::buildTrainingPipeline(OpPassManager &pm,
+                                      const TrainingPipelineOptions &options) {
+  pm.addPass(createAutodiffPass());
+  OptimizerPassOptions opt;
+  opt.optimizer = options.optimizer;
+  opt.momentum = options.momentum;
+  opt.nesterov = options.nesterov;
+  opt.beta1 = options.beta1;
+  opt.beta2 = options.beta2;
+  opt.epsilon = options.epsilon;
+  pm.addPass(createOptimizerPass(opt));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::dlc::buildDLCToLinalgPipeline(OpPassManager &pm,
+                                         const CPUPipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertDLCToLinalgPass());
+  pm.addPass(createCheckLinalgContractPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (options.fusion) {
+    addPipeline(pm, "func.func(linalg-fuse-elementwise-ops)");
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
+                                          const CPUPipelineOptions &options) {
+  pm.addPass(createLowerFunctionABIPass());
+  addPipeline(pm, "one-shot-bufferize,canonicalize,cse,"
+                  "buffer-deallocation-pipeline");
+  addPipeline(pm, "func.func(convert-linalg-to-loops),lower-affine,"
+                  "expand-strided-metadata,lower-affine,"
+                  "convert-scf-to-cf,canonicalize,"
+                  "convert-math-to-llvm,convert-math-to-libm,"
+                  "finalize-memref-to-llvm,convert-arith-to-llvm,"
+                  "convert-index-to-llvm,convert-cf-to-llvm,"
+                  "convert-func-to-llvm,reconcile-unrealized-casts,"
+                  "canonicalize,cse");
+  pm.addPass(createCheckLLVMContractPass());
+}
+
+void mlir::dlc::buildCPUPipeline(OpPassManager &pm,
+                                 const CPUPipelineOptions &options) {
+  buildDLCToLinalgPipeline(pm, options);
+  buildLinalgToLLVMPipeline(pm, options);
+}
+
+void mlir::dlc::registerPipelines() {
+  PassPipelineRegistration<TrainingPipelineOptions>(
+      "dlc-training", "Autodiff and optimizer update: dlc -> train step",
+      buildTrainingPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "dlc-to-linalg", "Lower dlc to fused linalg on tensors",
+      buildDLCToLinalgPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "dlc-linalg-to-llvm",
+      "Bufferize, vectorize and lower linalg on tensors to the LLVM dialect",
+      buildLinalgToLLVMPipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "dlc-cpu-pipeline", "The whole CPU pipeline: dlc -> LLVM dialect",
+      buildCPUPipeline);
+}

@@ -1,0 +1,81 @@
+// MLIRGen: a parsed model becomes dlc dialect functions; a train block becomes
+// a validated TrainConfig.
+#ifndef DLC_FRONTEND_MLIRGEN_H
+#define DLC_FRONTEND_MLIRGEN_H
+
+#include "dlc/Frontend/AST.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <optional>
+
+namespace dlc {
+
+/// A named tensor at the model's boundary; -1 marks the symbolic batch.
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// How a parameter is initialized (see docs/language.md).
+struct ParamInfo : TensorInfo {
+  std::string init = "zeros"; // zeros ones normal uniform glorot xavier he
+  double scale = 1.0;
+  std::optional<uint64_t> seed;
+};
+
+/// What the runtime needs to know about a compiled model.
+struct ModelInfo {
+  std::string name;
+  bool isF64 = false;
+  std::vector<ParamInfo> params;
+  std::vector<TensorInfo> inputs;
+  std::optional<TensorInfo> output;
+};
+
+/// Builds `<model>_loss` (marked `dlc.loss`: params then inputs -> loss) and,
+/// when the model declares an output, `<model>_predict` (params, first input
+/// -> output). Reports located errors and returns nullptr on failure.
+mlir::OwningOpRef<mlir::ModuleOp> generateModule(const Program &program,
+                                                 const Model &model,
+                                                 mlir::MLIRContext *context,
+                                                 ModelInfo &info);
+
+/// The settings of a train block, validated, with defaults.
+struct TrainConfig {
+  // Data source.
+  std::string data = "csv"; // make_regression or csv
+  int64_t samples = 100, features = 4, informative = -1;
+  double noise = 0.0, bias = 0.0;
+  uint64_t dataSeed = 0;
+  std::string csvPath; // resolved relative to the model file
+  std::string target;  // empty: the last column
+  bool standardize = false;
+  // Split.
+  double testFraction = 0.0;
+  uint64_t splitSeed = 0;
+  // Optimizer.
+  std::string optimizer = "sgd";
+  double lr = 0.01, momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  bool nesterov = false;
+  // Loop.
+  int64_t epochs = 10, batch = 32;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  std::vector<std::string> metrics;
+};
+
+/// Reads the train block of `model` (if any) into `config`. Errors are
+/// located in the model file.
+mlir::LogicalResult readTrainConfig(const Program &program, const Model &model,
+                                    mlir::MLIRContext *context,
+                                    TrainConfig &config);
+
+/// A FileLineColLoc in the program's file.
+mlir::Location toLocation(mlir::MLIRContext *context, const Program &program,
+                          SourceLoc loc);
+
+} // namespace dlc
+
+#endif // DLC_FRONTEND_MLIRGEN_H

@@ -1,0 +1,586 @@
+// MLIRGen: model statements become dlc ops in a loss and a predict function.
+#include "dlc/Frontend/MLIRGen.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <map>
+
+using namespace dlc;
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace dlc {
+mlir::Location toLocation(MLIRContext *ctx, const Program &program,
+                          SourceLoc loc) {
+  return FileLineColLoc::get(ctx, program.filename, loc.line, loc.col);
+}
+} // namespace dlc
+
+namespace {
+
+const char *const kKnownOps =
+    "exp, log, sqrt, abs, relu, sigmoid, tanh, neg, sum, mean, matmul, pow, "
+    "reshape, transpose, mse, bce_with_logits";
+
+/// Generates one function from the model's statements. Inputs that the
+/// function does not take make every value that depends on them
+/// "unavailable"; using such a value where it is needed is an error.
+class FunctionGen {
+public:
+  FunctionGen(const Program &program, const Model &model, OpBuilder &builder,
+              Type elementType)
+      : program(program), model(model), b(builder), elementType(elementType) {}
+
+  /// Binds a declared name to a block argument (or to "unavailable").
+  void bind(const std::string &name, Value v, const std::string &missing) {
+    values[name] = v;
+    if (!v)
+      unavailable[name] = missing;
+  }
+  /// Evaluates `e`; a null value means unavailable (see `missingInput`).
+  FailureOr<Value> gen(const Expr &e);
+  /// Evaluates every `name = expr` statement in order.
+  LogicalResult genLets();
+  Location loc(SourceLoc l) { return toLocation(b.getContext(), program, l); }
+  InFlightDiagnostic error(SourceLoc l) { return emitError(loc(l)); }
+  std::string missingInput;
+
+private:
+  template <typename OpTy>
+  FailureOr<Value> create(SourceLoc l, ValueRange operands,
+                          typename OpTy::Properties props = {});
+  FailureOr<Value> genCall(const Expr &e);
+  FailureOr<std::vector<int64_t>> intList(const Expr &e, bool allowBatch);
+  FailureOr<std::vector<int64_t>> axesOf(const Expr &call);
+
+  const Program &program;
+  const Model &model;
+  OpBuilder &b;
+  Type elementType;
+  std::map<std::string, Value> values;
+  std::map<std::string, std::string> unavailable;
+};
+
+template <typename OpTy>
+FailureOr<Value> FunctionGen::create(SourceLoc l, ValueRange operands,
+                                     typename OpTy::Properties props) {
+  for (Value v : operands)
+    if (!v)
+      return Value(); // unavailable in this function
+  SmallVector<Type> types;
+  if constexpr (std::is_base_of_v<OpTrait::InferTypeOpAdaptor<OpTy>, OpTy>) {
+    typename OpTy::Adaptor adaptor(operands, nullptr, props);
+    if (failed(OpTy::inferReturnTypes(b.getContext(), loc(l), adaptor, types)))
+      return failure();
+  } else {
+    types.push_back(operands[0].getType()); // same operand and result type
+  }
+  OperationState state(loc(l), OpTy::getOperationName());
+  state.addOperands(operands);
+  state.addTypes(types);
+  state.useProperties(props);
+  return b.create(state)->getResult(0);
+}
+
+LogicalResult FunctionGen::genLets() {
+  for (const Stmt &s : model.stmts) {
+    if (s.kind != Stmt::Kind::Let)
+      continue;
+    FailureOr<Value> v = gen(*s.value);
+    if (failed(v))
+      return failure();
+    bind(s.name, *v, missingInput);
+  }
+  return success();
+}
+
+FailureOr<std::vector<int64_t>> FunctionGen::intList(const Expr &e,
+                                                     bool allowBatch) {
+  std::vector<int64_t> out;
+  auto one = [&](const Expr &x) -> LogicalResult {
+    if (allowBatch && x.kind == Expr::Kind::Name && x.text == "batch") {
+      out.push_back(ShapedType::kDynamic);
+      return success();
+    }
+    bool negative = x.kind == Expr::Kind::Unary &&
+                    x.args[0]->kind == Expr::Kind::Number;
+    const Expr &num = negative ? *x.args[0] : x;
+    if (num.kind != Expr::Kind::Number || num.number != (int64_t)num.number)
+      return error(x.loc) << "expected an integer";
+    out.push_back(negative ? -(int64_t)num.number : (int64_t)num.number);
+    return success();
+  };
+  if (e.kind == Expr::Kind::List) {
+    for (const ExprPtr &x : e.args)
+      if (failed(one(*x)))
+        return failure();
+  } else if (failed(one(e))) {
+    return failure();
+  }
+  return out;
+}
+
+FailureOr<std::vector<int64_t>> FunctionGen::axesOf(const Expr &call) {
+  const KeywordArg *axis = call.findKeyword("axis");
+  const KeywordArg *axes = call.findKeyword("axes");
+  if (axis && axes)
+    return static_cast<LogicalResult>(
+        error(axes->loc) << "give either 'axis' or 'axes', not both");
+  if (const KeywordArg *kw = axis ? axis : axes)
+    return intList(*kw->value, false);
+  return std::vector<int64_t>{};
+}
+
+FailureOr<Value> FunctionGen::gen(const Expr &e) {
+  switch (e.kind) {
+  case Expr::Kind::Number:
+    return createScalarConstant(b, loc(e.loc), elementType, e.number);
+  case Expr::Kind::Name: {
+    auto it = values.find(e.text);
+    if (it == values.end())
+      return static_cast<LogicalResult>(
+          error(e.loc) << "unknown name '" << e.text << "'");
+    if (!it->second)
+      missingInput = unavailable[e.text];
+    return it->second;
+  }
+  case Expr::Kind::String:
+    return static_cast<LogicalResult>(
+        error(e.loc) << "a string is not a tensor");
+  case Expr::Kind::List:
+    return static_cast<LogicalResult>(
+        error(e.loc) << "a list is not a tensor here");
+  case Expr::Kind::Unary: {
+    FailureOr<Value> x = gen(*e.args[0]);
+    if (failed(x))
+      return failure();
+    return create<NegOp>(e.loc, {*x});
+  }
+  case Expr::Kind::Binary: {
+    FailureOr<Value> lhs = gen(*e.args[0]);
+    if (failed(lhs))
+      return failure();
+    FailureOr<Value> rhs = gen(*e.args[1]);
+    if (failed(rhs))
+      return failure();
+    switch (e.text[0]) {
+    case '+':
+      return create<AddOp>(e.loc, {*lhs, *rhs});
+    case '-':
+      return create<SubOp>(e.loc, {*lhs, *rhs});
+    case '*':
+      return create<MulOp>(e.loc, {*lhs, *rhs});
+    case '/':
+      return create<DivOp>(e.loc, {*lhs, *rhs});
+    case '^':
+      return create<PowOp>(e.loc, {*lhs, *rhs});
+    case '@':
+      return create<MatmulOp>(e.loc, {*lhs, *rhs});
+    }
+    llvm_unreachable("the parser only builds known operators");
+  }
+  case Expr::Kind::Call:
+    return genCall(e);
+  }
+  llvm_unreachable("unknown expression kind");
+}
+
+FailureOr<Value> FunctionGen::genCall(const Expr &e) {
+  StringRef op = e.text;
+  auto arity = [&](size_t n) -> LogicalResult {
+    if (e.args.size() != n)
+      return error(e.loc) << "'" << op << "' takes " << n
+                          << " positional argument" << (n == 1 ? "" : "s")
+                          << ", got " << e.args.size();
+    return success();
+  };
+  auto onlyKeywords = [&](ArrayRef<StringRef> allowed) -> LogicalResult {
+    for (const KeywordArg &kw : e.kwargs)
+      if (!llvm::is_contained(allowed, kw.name))
+        return error(kw.loc) << "'" << op << "' has no argument '" << kw.name
+                             << "'";
+    return success();
+  };
+  SmallVector<Value> args;
+  auto genArgs = [&](size_t n) -> LogicalResult {
+    if (failed(arity(n)))
+      return failure();
+    for (size_t i = 0; i < n; ++i) {
+      FailureOr<Value> v = gen(*e.args[i]);
+      if (failed(v))
+        return failure();
+      args.push_back(*v);
+    }
+    return success();
+  };
+
+  using UnaryBuilder = FailureOr<Value> (FunctionGen::*)(
+      SourceLoc, ValueRange, typename NegOp::Properties);
+  static const llvm::StringMap<UnaryBuilder> unary = {
+      {"exp", &FunctionGen::create<ExpOp>},
+      {"log", &FunctionGen::create<LogOp>},
+      {"sqrt", &FunctionGen::create<SqrtOp>},
+      {"abs", &FunctionGen::create<AbsOp>},
+      {"relu", &FunctionGen::create<ReluOp>},
+      {"sigmoid", &FunctionGen::create<SigmoidOp>},
+      {"tanh", &FunctionGen::create<TanhOp>},
+      {"neg", &FunctionGen::create<NegOp>},
+  };
+  if (auto it = unary.find(op); it != unary.end()) {
+    if (failed(onlyKeywords({})) || failed(genArgs(1)))
+      return failure();
+    for (Value v : args)
+      if (!v)
+        return Value();
+    return (this->*(it->second))(e.loc, args, {});
+  }
+  if (op == "sum" || op == "mean") {
+    if (failed(onlyKeywords({"axis", "axes", "keepdims"})) ||
+        failed(genArgs(1)))
+      return failure();
+    FailureOr<std::vector<int64_t>> axes = axesOf(e);
+    if (failed(axes))
+      return failure();
+    bool keepdims = false;
+    if (const KeywordArg *kw = e.findKeyword("keepdims")) {
+      if (kw->value->kind != Expr::Kind::Name ||
+          (kw->value->text != "true" && kw->value->text != "false"))
+        return static_cast<LogicalResult>(
+            error(kw->loc) << "keepdims must be true or false");
+      keepdims = kw->value->text == "true";
+    }
+    SumOp::Properties props;
+    props.setAxes(b.getDenseI64ArrayAttr(*axes));
+    if (keepdims)
+      props.setKeepdims(b.getUnitAttr());
+    if (op == "sum")
+      return create<SumOp>(e.loc, args, props);
+    MeanOp::Properties meanProps;
+    meanProps.setAxes(props.getAxes());
+    meanProps.setKeepdims(props.getKeepdims());
+    return create<MeanOp>(e.loc, args, meanProps);
+  }
+  if (op == "matmul" || op == "pow" || op == "mse" ||
+      op == "bce_with_logits") {
+    if (failed(onlyKeywords({})) || failed(genArgs(2)))
+      return failure();
+    if (op == "matmul")
+      return create<MatmulOp>(e.loc, args);
+    if (op == "pow")
+      return create<PowOp>(e.loc, args);
+    if (op == "mse")
+      return create<MseOp>(e.loc, args);
+    return create<BceWithLogitsOp>(e.loc, args);
+  }
+  if (op == "transpose") {
+    if (failed(onlyKeywords({"perm"})) || failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    int64_t rank = cast<RankedTensorType>(args[0].getType()).getRank();
+    std::vector<int64_t> perm;
+    if (const KeywordArg *kw = e.findKeyword("perm")) {
+      FailureOr<std::vector<int64_t>> p = intList(*kw->value, false);
+      if (failed(p))
+        return failure();
+      perm = *p;
+    } else {
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    }
+    TransposeOp::Properties props;
+    props.setPermutation(b.getDenseI64ArrayAttr(perm));
+    return create<TransposeOp>(e.loc, args, props);
+  }
+  if (op == "reshape") {
+    if (failed(onlyKeywords({})) || e.args.size() != 2)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "'reshape' takes a tensor and a shape, e.g. "
+                          "reshape(x, [batch, 2, 2])");
+    FailureOr<Value> x = gen(*e.args[0]);
+    if (failed(x))
+      return failure();
+    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
+    if (failed(shape))
+      return failure();
+    if (!*x)
+      return Value();
+    auto type = cast<RankedTensorType>(x->getType());
+    // Resolve one -1 from the static element count.
+    int64_t known = 1, unknown = -1;
+    for (auto [i, d] : llvm::enumerate(*shape)) {
+      if (d == -1) {
+        if (unknown >= 0)
+          return static_cast<LogicalResult>(
+              error(e.args[1]->loc) << "at most one -1 in a shape");
+        unknown = i;
+      } else if (d == ShapedType::kDynamic) {
+        continue;
+      } else if (d < 1) {
+        return static_cast<LogicalResult>(error(e.args[1]->loc)
+                                          << "invalid dimension " << d);
+      } else {
+        known *= d;
+      }
+    }
+    if (unknown >= 0) {
+      if (!type.hasStaticShape() || type.getNumElements() % known)
+        return static_cast<LogicalResult>(
+            error(e.args[1]->loc)
+            << "cannot infer -1 when reshaping " << type);
+      (*shape)[unknown] = type.getNumElements() / known;
+    }
+    auto resultType = RankedTensorType::get(*shape, type.getElementType());
+    OperationState state(loc(e.loc), ReshapeOp::getOperationName());
+    state.addOperands(*x);
+    state.addTypes(resultType);
+    Operation *reshape = b.create(state);
+    if (failed(mlir::verify(reshape))) {
+      reshape->erase();
+      return failure();
+    }
+    return reshape->getResult(0);
+  }
+  return static_cast<LogicalResult>(error(e.loc)
+                                    << "unknown op '" << op
+                                    << "' (known ops: " << kKnownOps << ")");
+}
+
+RankedTensorType toTensorType(const TypeSpec &t, Type elementType) {
+  SmallVector<int64_t> shape;
+  for (const Dim &d : t.dims)
+    shape.push_back(d.symbolic ? ShapedType::kDynamic : d.size);
+  return RankedTensorType::get(shape, elementType);
+}
+
+std::vector<int64_t> toShape(RankedTensorType type) {
+  std::vector<int64_t> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return shape;
+}
+
+/// Reads a parameter initializer: a name or a call with keyword arguments.
+LogicalResult readInitializer(FunctionGen &fg, const Expr &e, ParamInfo &p) {
+  static const char *const kInits[] = {"zeros",  "ones",    "normal",
+                                       "uniform", "glorot", "xavier", "he"};
+  if (e.kind != Expr::Kind::Name && e.kind != Expr::Kind::Call)
+    return fg.error(e.loc) << "expected an initializer (zeros, ones, "
+                              "normal, uniform, glorot, xavier or he)";
+  if (!llvm::is_contained(kInits, e.text))
+    return fg.error(e.loc) << "unknown initializer '" << e.text
+                           << "' (expected zeros, ones, normal, uniform, "
+                              "glorot, xavier or he)";
+  p.init = e.text;
+  if (e.kind == Expr::Kind::Call && !e.args.empty())
+    return fg.error(e.loc) << "initializer arguments are named, e.g. "
+                              "normal(scale: 0.1, seed: 1)";
+  for (const KeywordArg &kw : e.kwargs) {
+    if (kw.value->kind != Expr::Kind::Number)
+      return fg.error(kw.value->loc) << "expected a number";
+    double v = kw.value->number;
+    if (kw.name == "scale") {
+      if (v <= 0)
+        return fg.error(kw.value->loc) << "scale must be positive";
+      p.scale = v;
+    } else if (kw.name == "seed") {
+      if (v < 0 || v != (double)(uint64_t)v)
+        return fg.error(kw.value->loc)
+               << "seed must be a non-negative integer";
+      p.seed = (uint64_t)v;
+    } else {
+      return fg.error(kw.loc) << "initializer '" << e.text
+                              << "' has no argument '" << kw.name
+                              << "' (expected scale or seed)";
+    }
+  }
+  return success();
+}
+
+} // namespace
+
+namespace dlc {
+OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
+                                     MLIRContext *ctx, ModelInfo &info) {
+  ctx->getOrLoadDialect<DLCDialect>();
+  ctx->getOrLoadDialect<func::FuncDialect>();
+  OpBuilder b(ctx);
+  auto locOf = [&](SourceLoc l) { return toLocation(ctx, program, l); };
+  info = ModelInfo();
+  info.name = model.name;
+
+  // Declarations: one element type per model, unique names.
+  const Stmt *minimize = nullptr, *output = nullptr;
+  std::map<std::string, const Stmt *> declared;
+  Type elementType;
+  std::vector<const Stmt *> params, inputs;
+  for (const Stmt &s : model.stmts) {
+    if (s.kind == Stmt::Kind::Minimize || s.kind == Stmt::Kind::Output) {
+      const Stmt *&slot = s.kind == Stmt::Kind::Minimize ? minimize : output;
+      if (slot) {
+        emitError(locOf(s.loc))
+            << "a model has one '"
+            << (s.kind == Stmt::Kind::Minimize ? "minimize" : "output")
+            << "' statement";
+        return nullptr;
+      }
+      slot = &s;
+      continue;
+    }
+    if (s.name == "batch" || s.name == "true" || s.name == "false") {
+      emitError(locOf(s.loc)) << "'" << s.name << "' is a reserved name";
+      return nullptr;
+    }
+    auto [it, inserted] = declared.emplace(s.name, &s);
+    if (!inserted) {
+      emitError(locOf(s.loc)) << "redefinition of '" << s.name << "'";
+      emitRemark(locOf(it->second->loc)) << "previous definition is here";
+      return nullptr;
+    }
+    if (s.kind == Stmt::Kind::Input || s.kind == Stmt::Kind::Param) {
+      Type t = s.type.elementType == "f64" ? Type(b.getF64Type())
+                                           : Type(b.getF32Type());
+      if (elementType && t != elementType) {
+        emitError(locOf(s.type.loc))
+            << "all inputs and parameters of a model have one element type; '"
+            << s.name << "' is " << s.type.elementType;
+        return nullptr;
+      }
+      elementType = t;
+      if (s.kind == Stmt::Kind::Param) {
+        for (const Dim &d : s.type.dims)
+          if (d.symbolic) {
+            emitError(locOf(s.type.loc))
+                << "a parameter cannot have the symbolic batch dimension";
+            return nullptr;
+          }
+        params.push_back(&s);
+      } else {
+        inputs.push_back(&s);
+      }
+    }
+  }
+  if (!minimize) {
+    emitError(locOf(model.loc))
+        << "model '" << model.name << "' has no 'minimize' statement";
+    return nullptr;
+  }
+  if (params.empty()) {
+    emitError(locOf(model.loc))
+        << "model '" << model.name << "' has no parameters";
+    return nullptr;
+  }
+  if (inputs.empty()) {
+    emitError(locOf(model.loc))
+        << "model '" << model.name << "' has no inputs";
+    return nullptr;
+  }
+  info.isF64 = elementType.isF64();
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(locOf(model.loc));
+  b.setInsertionPointToEnd(module->getBody());
+
+  auto makeFunction = [&](StringRef name, bool isLoss) -> func::FuncOp {
+    SmallVector<Type> argTypes;
+    for (const Stmt *p : params)
+      argTypes.push_back(toTensorType(p->type, elementType));
+    size_t numInputs = isLoss ? inputs.size() : 1;
+    for (size_t i = 0; i < numInputs; ++i)
+      argTypes.push_back(toTensorType(inputs[i]->type, elementType));
+    auto func = func::FuncOp::create(b, locOf(model.loc), name,
+                                     b.getFunctionType(argTypes, {}));
+    for (size_t i = 0; i < argTypes.size(); ++i) {
+      const Stmt *s = i < params.size() ? params[i] : inputs[i - params.size()];
+      func.setArgAttr(i, i < params.size() ? "dlc.param" : "dlc.input",
+                      b.getUnitAttr());
+      func.setArgAttr(i, "dlc.name", b.getStringAttr(s->name));
+    }
+    func.addEntryBlock();
+    return func;
+  };
+
+  auto generate = [&](func::FuncOp func, const Stmt &result, bool isLoss,
+                      StringRef resultName) -> LogicalResult {
+    Block &entry = func.getBody().front();
+    OpBuilder fb = OpBuilder::atBlockBegin(&entry);
+    FunctionGen fg(program, model, fb, elementType);
+    for (size_t i = 0; i < params.size(); ++i)
+      fg.bind(params[i]->name, entry.getArgument(i), "");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      bool given = isLoss || i == 0;
+      fg.bind(inputs[i]->name,
+              given ? Value(entry.getArgument(params.size() + i)) : Value(),
+              inputs[i]->name);
+    }
+    if (failed(fg.genLets()))
+      return failure();
+    fg.missingInput.clear();
+    FailureOr<Value> v = fg.gen(*result.value);
+    if (failed(v))
+      return failure();
+    if (!*v)
+      return fg.error(result.loc)
+             << "the output depends on input '" << fg.missingInput
+             << "', which is not given at prediction (only the first input, '"
+             << inputs[0]->name << "', is)";
+    func::ReturnOp::create(fb, fg.loc(result.loc), ValueRange{*v});
+    func.setFunctionType(fb.getFunctionType(func.getArgumentTypes(),
+                                            {v->getType()}));
+    func.setResultAttr(0, "dlc.name", fb.getStringAttr(resultName));
+    return success();
+  };
+
+  func::FuncOp loss = makeFunction(model.name + "_loss", true);
+  loss->setAttr("dlc.loss", b.getUnitAttr());
+  if (failed(generate(loss, *minimize, true, "loss")))
+    return nullptr;
+  if (cast<RankedTensorType>(loss.getResultTypes()[0]).getRank() != 0) {
+    emitError(locOf(minimize->loc))
+        << "the loss must be a scalar, got "
+        << loss.getResultTypes()[0] << " (reduce it with mean or sum)";
+    return nullptr;
+  }
+  if (output) {
+    func::FuncOp predict = makeFunction(model.name + "_predict", false);
+    predict->setAttr("dlc.predict", b.getUnitAttr());
+    std::string outName = output->value->kind == Expr::Kind::Name
+                              ? output->value->text
+                              : std::string("output");
+    if (failed(generate(predict, *output, false, outName)))
+      return nullptr;
+    auto outType = cast<RankedTensorType>(predict.getResultTypes()[0]);
+    if (outType.getRank() == 0 || !outType.isDynamicDim(0)) {
+      emitError(locOf(output->loc))
+          << "the output must have the batch dimension first, got "
+          << outType;
+      return nullptr;
+    }
+    info.output = TensorInfo{outName, toShape(outType)};
+  }
+
+  // What the runtime needs: shapes and initializers.
+  for (const Stmt *s : params) {
+    ParamInfo p;
+    p.name = s->name;
+    p.shape = toShape(toTensorType(s->type, elementType));
+    if (s->value) {
+      OpBuilder tmp(ctx);
+      FunctionGen fg(program, model, tmp, elementType);
+      if (failed(readInitializer(fg, *s->value, p)))
+        return nullptr;
+    }
+    info.params.push_back(p);
+  }
+  for (const Stmt *s : inputs)
+    info.inputs.push_back(
+        {s->name, toShape(toTensorType(s->type, elementType))});
+  if (failed(mlir::verify(*module)))
+    return nullptr;
+  return module;
+}
+} // namespace dlc

@@ -1,0 +1,45 @@
+// Datasets: synthetic generators, CSV files, splits and standardization.
+#ifndef DLC_RUNTIME_DATASET_H
+#define DLC_RUNTIME_DATASET_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+/// A table of features (row-major, rows x cols) and one target per row.
+struct Dataset {
+  int64_t rows = 0, cols = 0;
+  std::vector<double> x;
+  std::vector<double> y;
+  std::vector<std::string> featureNames;
+  std::string targetName;
+
+  Dataset subset(const std::vector<int64_t> &indices) const;
+};
+
+/// scikit-learn's make_regression semantics: X ~ N(0, 1); the first
+/// `informative` features (all when < 0) get coefficients 100 * U[0, 1);
+/// y = X coef + bias + noise * N(0, 1); rows in random order.
+Dataset makeRegression(int64_t samples, int64_t features, int64_t informative,
+                       double noise, double bias, uint64_t seed);
+
+/// Reads a CSV file with a header row. The target is the column `target`
+/// (the last column when empty); every other column is a feature. On error,
+/// returns false and sets `error` to "file:line:col: message".
+bool readCSV(const std::string &path, const std::string &target,
+             Dataset &out, std::string &error);
+
+/// Splits rows into (train, test) at random: `testFraction` of the rows,
+/// rounded up as scikit-learn's train_test_split does, go to test.
+void holdoutSplit(const Dataset &all, double testFraction, uint64_t seed,
+                  Dataset &train, Dataset &test);
+
+/// Standardizes features to zero mean and unit variance with the statistics
+/// of `train` (constant columns are left centred).
+void standardize(Dataset &train, Dataset *test);
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_DATASET_H

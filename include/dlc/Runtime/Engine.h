@@ -1,0 +1,87 @@
+// The JIT: compiles an LLVM-dialect module once and calls its functions on
+// runtime-owned buffers through the memref C interface.
+#ifndef DLC_RUNTIME_ENGINE_H
+#define DLC_RUNTIME_ENGINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace dlc {
+
+/// A host tensor in the model's element type (f32 or f64), 64-byte aligned.
+class Buffer {
+public:
+  Buffer() = default;
+  Buffer(std::vector<int64_t> shape, bool isF64);
+  Buffer(Buffer &&) = default;
+  Buffer &operator=(Buffer &&) = default;
+
+  const std::vector<int64_t> &shape() const { return dims; }
+  int64_t numElements() const;
+  bool isF64() const { return f64; }
+  double get(int64_t i) const;
+  void set(int64_t i, double v);
+  void fill(double v);
+  void *data() { return storage.get(); }
+  const void *data() const { return storage.get(); }
+  /// Changes the leading (batch) dimension; keeps capacity when shrinking.
+  void setBatch(int64_t batch);
+
+private:
+  struct FreeDeleter {
+    void operator()(void *p) const { std::free(p); }
+  };
+  std::vector<int64_t> dims;
+  bool f64 = false;
+  int64_t capacity = 0;
+  std::unique_ptr<void, FreeDeleter> storage;
+};
+
+/// One exported function, with its argument descriptors prepared once so that
+/// a call costs a few stores and an indirect call.
+class Function {
+public:
+  /// Binds the arguments; they must outlive the calls. Call `refresh` after
+  /// changing a buffer's batch size.
+  void bind(std::vector<Buffer *> args);
+  void refresh();
+  void call();
+
+private:
+  friend class Engine;
+  void (*packed)(void **) = nullptr;
+  std::vector<Buffer *> buffers;
+  std::vector<std::vector<int64_t>> descriptors;
+  std::vector<void *> descriptorPtrs;
+  std::vector<void *> argPtrs;
+};
+
+class Engine {
+public:
+  ~Engine();
+  /// JIT-compiles `module` (LLVM dialect) at -O3 for the host CPU and its
+  /// features. Returns nullptr and sets `error` on failure.
+  static std::unique_ptr<Engine> create(mlir::ModuleOp module,
+                                        std::string &error);
+  /// Looks up a function lowered by dlc-lower-function-abi.
+  bool lookup(llvm::StringRef name, Function &fn, std::string &error);
+
+private:
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+/// Initializes the LLVM native target once per process.
+void initializeNativeTarget();
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_ENGINE_H

@@ -1,0 +1,51 @@
+// The training loop: feeds batches to the compiled train step and evaluates
+// the compiled predict function. It never interprets the graph.
+#ifndef DLC_RUNTIME_TRAINER_H
+#define DLC_RUNTIME_TRAINER_H
+
+#include "dlc/Frontend/MLIRGen.h"
+#include "dlc/Runtime/Dataset.h"
+#include "dlc/Runtime/Engine.h"
+
+#include <functional>
+#include <map>
+
+namespace dlc {
+
+/// Per-epoch progress: epoch (1-based), mean loss, samples per second.
+using ProgressFn = std::function<void(int64_t, double, double)>;
+
+class Trainer {
+public:
+  Trainer(const ModelInfo &model, const TrainConfig &config, Engine &engine)
+      : model(model), config(config), engine(engine) {}
+
+  /// Looks up the compiled functions and initializes parameters by seed.
+  bool init(std::string &error);
+  /// Runs `config.epochs` epochs of shuffled mini-batches.
+  void fit(const Dataset &train, const ProgressFn &progress);
+  /// Metrics of the predict function on `data` (mse, accuracy).
+  std::map<std::string, double> evaluate(const Dataset &data);
+
+  int64_t steps() const { return numSteps; }
+  double stepSeconds() const { return stepTime; }
+  const std::vector<Buffer> &parameters() const { return params; }
+
+private:
+  void loadBatch(const Dataset &data, const std::vector<int64_t> &order,
+                 int64_t begin, int64_t count);
+
+  const ModelInfo &model;
+  const TrainConfig &config;
+  Engine &engine;
+  Function step, predict;
+  bool hasPredict = false;
+  std::vector<Buffer> params, state;
+  Buffer x, y, lr, loss;
+  int64_t numSteps = 0;
+  double stepTime = 0;
+};
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_TRAINER_H

@@ -1,0 +1,167 @@
+// Datasets: synthetic generators, CSV files, splits and standardization.
+#include "dlc/Runtime/Dataset.h"
+#include "dlc/Runtime/Random.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace dlc;
+
+Dataset Dataset::subset(const std::vector<int64_t> &indices) const {
+  Dataset out;
+  out.cols = cols;
+  out.rows = indices.size();
+  out.featureNames = featureNames;
+  out.targetName = targetName;
+  out.x.reserve(out.rows * cols);
+  for (int64_t i : indices) {
+    out.x.insert(out.x.end(), x.begin() + i * cols, x.begin() + (i + 1) * cols);
+    out.y.push_back(y[i]);
+  }
+  return out;
+}
+
+Dataset dlc::makeRegression(int64_t samples, int64_t features,
+                            int64_t informative, double noise, double bias,
+                            uint64_t seed) {
+  Random rng(seed);
+  if (informative < 0 || informative > features)
+    informative = features;
+  Dataset d;
+  d.rows = samples;
+  d.cols = features;
+  d.x.resize(samples * features);
+  for (double &v : d.x)
+    v = rng.normal();
+  std::vector<double> coef(features, 0.0);
+  for (int64_t j = 0; j < informative; ++j)
+    coef[j] = 100.0 * rng.uniform();
+  d.y.resize(samples);
+  for (int64_t i = 0; i < samples; ++i) {
+    double s = bias;
+    for (int64_t j = 0; j < features; ++j)
+      s += d.x[i * features + j] * coef[j];
+    d.y[i] = s + noise * rng.normal();
+  }
+  for (int64_t j = 0; j < features; ++j)
+    d.featureNames.push_back("x" + std::to_string(j));
+  d.targetName = "y";
+  return d;
+}
+
+bool dlc::readCSV(const std::string &path, const std::string &target,
+                  Dataset &out, std::string &error) {
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!file) {
+    error = path + ": error: cannot read file: " + file.getError().message();
+    return false;
+  }
+  llvm::StringRef text = (*file)->getBuffer();
+  auto fail = [&](size_t line, size_t col, const llvm::Twine &msg) {
+    error = (path + ":" + llvm::Twine(line) + ":" + llvm::Twine(col) +
+             ": error: " + msg)
+                .str();
+    return false;
+  };
+  llvm::SmallVector<llvm::StringRef> lines;
+  text.split(lines, '\n');
+  size_t lineNo = 0;
+  std::vector<std::string> header;
+  int64_t targetCol = -1;
+  out = Dataset();
+  for (llvm::StringRef raw : lines) {
+    ++lineNo;
+    llvm::StringRef line = raw.rtrim("\r");
+    if (line.trim().empty())
+      continue;
+    llvm::SmallVector<llvm::StringRef> fields;
+    line.split(fields, ',');
+    if (header.empty()) {
+      for (llvm::StringRef f : fields)
+        header.push_back(f.trim().str());
+      if (header.size() < 2)
+        return fail(lineNo, 1, "expected a header row with at least two "
+                               "columns (features, then the target)");
+      if (target.empty()) {
+        targetCol = header.size() - 1;
+      } else {
+        auto it = std::find(header.begin(), header.end(), target);
+        if (it == header.end())
+          return fail(lineNo, 1, "no column named '" + target +
+                                     "' in the header");
+        targetCol = it - header.begin();
+      }
+      for (size_t j = 0; j < header.size(); ++j)
+        if ((int64_t)j != targetCol)
+          out.featureNames.push_back(header[j]);
+      out.targetName = header[targetCol];
+      out.cols = header.size() - 1;
+      continue;
+    }
+    if (fields.size() != header.size())
+      return fail(lineNo, 1,
+                  "expected " + llvm::Twine(header.size()) +
+                      " fields as in the header, found " +
+                      llvm::Twine(fields.size()));
+    size_t col = 1;
+    for (size_t j = 0; j < fields.size(); ++j) {
+      llvm::StringRef f = fields[j].trim();
+      double v;
+      if (f.empty() || f.getAsDouble(v) || !std::isfinite(v))
+        return fail(lineNo, col,
+                    "expected a finite number in column '" + header[j] +
+                        "', found '" + fields[j] + "'");
+      if ((int64_t)j == targetCol)
+        out.y.push_back(v);
+      else
+        out.x.push_back(v);
+      col += fields[j].size() + 1;
+    }
+    ++out.rows;
+  }
+  if (header.empty())
+    return fail(1, 1, "the file is empty");
+  if (out.rows == 0)
+    return fail(lineNo, 1, "the file has a header but no data rows");
+  return true;
+}
+
+void dlc::holdoutSplit(const Dataset &all, double testFraction, uint64_t seed,
+                       Dataset &train, Dataset &test) {
+  std::vector<int64_t> order(all.rows);
+  std::iota(order.begin(), order.end(), 0);
+  Random rng(seed);
+  rng.shuffle(order);
+  int64_t numTest = static_cast<int64_t>(std::ceil(testFraction * all.rows));
+  numTest = std::min<int64_t>(std::max<int64_t>(numTest, 1), all.rows - 1);
+  std::vector<int64_t> testIdx(order.begin(), order.begin() + numTest);
+  std::vector<int64_t> trainIdx(order.begin() + numTest, order.end());
+  test = all.subset(testIdx);
+  train = all.subset(trainIdx);
+}
+
+void dlc::standardize(Dataset &train, Dataset *test) {
+  for (int64_t j = 0; j < train.cols; ++j) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < train.rows; ++i)
+      mean += train.x[i * train.cols + j];
+    mean /= train.rows;
+    for (int64_t i = 0; i < train.rows; ++i) {
+      double d = train.x[i * train.cols + j] - mean;
+      var += d * d;
+    }
+    double scale = std::sqrt(var / train.rows);
+    if (scale == 0)
+      scale = 1;
+    auto apply = [&](Dataset &d) {
+      for (int64_t i = 0; i < d.rows; ++i)
+        d.x[i * d.cols + j] = (d.x[i * d.cols + j] - mean) / scale;
+    };
+    apply(train);
+    if (test)
+      apply(*test);
+  }
+}

@@ -1,0 +1,144 @@
+// The JIT: mlir::ExecutionEngine at -O3 for the host CPU, called through the
+// memref C interface with descriptors prepared once.
+#include "dlc/Runtime/Engine.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+using namespace dlc;
+
+Buffer::Buffer(std::vector<int64_t> shape, bool isF64)
+    : dims(std::move(shape)), f64(isF64) {
+  capacity = numElements();
+  size_t bytes = std::max<int64_t>(capacity, 1) * (f64 ? 8 : 4);
+  bytes = (bytes + 63) / 64 * 64;
+  storage.reset(std::aligned_alloc(64, bytes));
+  std::memset(storage.get(), 0, bytes);
+}
+
+int64_t Buffer::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+double Buffer::get(int64_t i) const {
+  return f64 ? static_cast<const double *>(data())[i]
+             : static_cast<const float *>(data())[i];
+}
+
+void Buffer::set(int64_t i, double v) {
+  if (f64)
+    static_cast<double *>(data())[i] = v;
+  else
+    static_cast<float *>(data())[i] = static_cast<float>(v);
+}
+
+void Buffer::fill(double v) {
+  for (int64_t i = 0, n = numElements(); i < n; ++i)
+    set(i, v);
+}
+
+void Buffer::setBatch(int64_t batch) {
+  assert(!dims.empty() && "only batched buffers change size");
+  int64_t rest = 1;
+  for (size_t k = 1; k < dims.size(); ++k)
+    rest *= dims[k];
+  if (batch * rest > capacity) {
+    std::vector<int64_t> bigger = dims;
+    bigger[0] = batch;
+    *this = Buffer(std::move(bigger), f64);
+    return;
+  }
+  dims[0] = batch;
+}
+
+void Function::bind(std::vector<Buffer *> args) {
+  buffers = std::move(args);
+  refresh();
+}
+
+void Function::refresh() {
+  // A memref descriptor: {allocated, aligned, offset, sizes[r], strides[r]}.
+  descriptors.resize(buffers.size());
+  descriptorPtrs.resize(buffers.size());
+  argPtrs.resize(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const std::vector<int64_t> &shape = buffers[i]->shape();
+    size_t rank = shape.size();
+    std::vector<int64_t> &d = descriptors[i];
+    d.assign(3 + 2 * rank, 0);
+    auto ptr = reinterpret_cast<int64_t>(buffers[i]->data());
+    d[0] = ptr;
+    d[1] = ptr;
+    d[2] = 0;
+    int64_t stride = 1;
+    for (size_t k = rank; k-- > 0;) {
+      d[3 + k] = shape[k];
+      d[3 + rank + k] = stride;
+      stride *= shape[k];
+    }
+    descriptorPtrs[i] = d.data();
+    argPtrs[i] = &descriptorPtrs[i];
+  }
+}
+
+void Function::call() { packed(argPtrs.data()); }
+
+void dlc::initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
+                                       std::string &error) {
+  initializeNativeTarget();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    error = llvm::toString(builder.takeError());
+    return nullptr;
+  }
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = builder->createTargetMachine();
+  if (!tm) {
+    error = llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  // The options hold a function_ref: the transformer must outlive create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      mlir::makeOptimizingTransformer(3, 0, tm->get());
+  mlir::ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = mlir::ExecutionEngine::create(module, options, std::move(*tm));
+  if (!engine) {
+    error = llvm::toString(engine.takeError());
+    return nullptr;
+  }
+  auto result = std::unique_ptr<Engine>(new Engine());
+  result->engine = std::move(*engine);
+  return result;
+}
+
+bool Engine::lookup(llvm::StringRef name, Function &fn, std::string &error) {
+  auto packed = engine->lookupPacked(("_mlir_ciface_" + name).str());
+  if (!packed) {
+    error = llvm::toString(packed.takeError());
+    return false;
+  }
+  fn.packed = *packed;
+  return true;
+}

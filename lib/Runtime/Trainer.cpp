@@ -1,0 +1,176 @@
+// The training loop over the compiled train step.
+#include "dlc/Runtime/Trainer.h"
+#include "dlc/Runtime/Random.h"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+using namespace dlc;
+
+/// Fills `p` according to its initializer. fan_in is the first dimension
+/// (x @ W with W: [in, out]), fan_out the second (1 for vectors).
+static void initialize(Buffer &p, const ParamInfo &info, uint64_t seed) {
+  Random rng(info.seed ? *info.seed : seed);
+  int64_t fanIn = info.shape.empty() ? 1 : info.shape[0];
+  int64_t fanOut = info.shape.size() < 2 ? 1 : info.shape[1];
+  for (size_t k = 2; k < info.shape.size(); ++k) {
+    fanIn *= info.shape[k];
+    fanOut *= info.shape[k];
+  }
+  for (int64_t i = 0, n = p.numElements(); i < n; ++i) {
+    double v = 0;
+    if (info.init == "ones")
+      v = 1;
+    else if (info.init == "normal")
+      v = info.scale * rng.normal();
+    else if (info.init == "uniform")
+      v = info.scale * (2 * rng.uniform() - 1);
+    else if (info.init == "glorot" || info.init == "xavier")
+      v = info.scale * std::sqrt(6.0 / (fanIn + fanOut)) *
+          (2 * rng.uniform() - 1);
+    else if (info.init == "he")
+      v = info.scale * std::sqrt(2.0 / fanIn) * rng.normal();
+    p.set(i, v);
+  }
+}
+
+static std::vector<int64_t> withBatch(const std::vector<int64_t> &shape,
+                                      int64_t batch) {
+  std::vector<int64_t> s = shape;
+  for (int64_t &d : s)
+    if (d < 0)
+      d = batch;
+  return s;
+}
+
+bool Trainer::init(std::string &error) {
+  if (!engine.lookup(model.name + "_loss_train_step", step, error))
+    return false;
+  hasPredict = model.output.has_value();
+  if (hasPredict && !engine.lookup(model.name + "_predict", predict, error))
+    return false;
+  bool f64 = model.isF64;
+  for (size_t i = 0; i < model.params.size(); ++i) {
+    params.emplace_back(model.params[i].shape, f64);
+    initialize(params.back(), model.params[i], config.seed * 1000003 + i + 1);
+  }
+  // Optimizer state, in the order of dlc-optimizer: per-parameter buffers,
+  // then Adam's step count.
+  for (const ParamInfo &p : model.params) {
+    if (config.optimizer == "sgd" && config.momentum != 0)
+      state.emplace_back(p.shape, f64);
+    if (config.optimizer == "adam") {
+      state.emplace_back(p.shape, f64);
+      state.emplace_back(p.shape, f64);
+    }
+  }
+  if (config.optimizer == "adam")
+    state.emplace_back(std::vector<int64_t>{}, f64);
+  x = Buffer(withBatch(model.inputs[0].shape, config.batch), f64);
+  y = Buffer(withBatch(model.inputs[1].shape, config.batch), f64);
+  lr = Buffer({}, f64);
+  lr.set(0, config.lr);
+  loss = Buffer({}, f64);
+  return true;
+}
+
+void Trainer::loadBatch(const Dataset &data, const std::vector<int64_t> &order,
+                        int64_t begin, int64_t count) {
+  x.setBatch(count);
+  y.setBatch(count);
+  int64_t cols = data.cols;
+  for (int64_t r = 0; r < count; ++r) {
+    int64_t row = order[begin + r];
+    for (int64_t c = 0; c < cols; ++c)
+      x.set(r * cols + c, data.x[row * cols + c]);
+    y.set(r, data.y[row]);
+  }
+}
+
+void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
+  std::vector<Buffer *> args;
+  for (Buffer &p : params)
+    args.push_back(&p);
+  for (Buffer &s : state)
+    args.push_back(&s);
+  args.push_back(&x);
+  args.push_back(&y);
+  args.push_back(&lr);
+  args.push_back(&loss);
+
+  std::vector<int64_t> order(train.rows);
+  std::iota(order.begin(), order.end(), 0);
+  Random rng(config.seed ^ 0x5DEECE66Dull);
+  using Clock = std::chrono::steady_clock;
+  for (int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
+    if (config.shuffle)
+      rng.shuffle(order);
+    auto start = Clock::now();
+    double total = 0;
+    for (int64_t begin = 0; begin < train.rows; begin += config.batch) {
+      int64_t count = std::min<int64_t>(config.batch, train.rows - begin);
+      loadBatch(train, order, begin, count);
+      step.bind(args);
+      auto t0 = Clock::now();
+      step.call();
+      stepTime += std::chrono::duration<double>(Clock::now() - t0).count();
+      ++numSteps;
+      total += loss.get(0) * count;
+    }
+    double seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    if (progress)
+      progress(epoch, total / train.rows,
+               seconds > 0 ? train.rows / seconds : 0.0);
+  }
+}
+
+std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
+  std::map<std::string, double> metrics;
+  if (!hasPredict || data.rows == 0)
+    return metrics;
+  Buffer in(withBatch(model.inputs[0].shape, data.rows), model.isF64);
+  for (int64_t i = 0; i < data.rows * data.cols; ++i)
+    in.set(i, data.x[i]);
+  Buffer out(withBatch(model.output->shape, data.rows), model.isF64);
+  std::vector<Buffer *> args;
+  for (Buffer &p : params)
+    args.push_back(&p);
+  args.push_back(&in);
+  args.push_back(&out);
+  predict.bind(args);
+  predict.call();
+
+  int64_t width = out.numElements() / data.rows;
+  std::vector<std::string> wanted = config.metrics;
+  if (wanted.empty())
+    wanted.push_back("mse");
+  for (const std::string &m : wanted) {
+    if (m == "mse") {
+      double s = 0;
+      for (int64_t i = 0; i < data.rows; ++i) {
+        double d = out.get(i * width) - data.y[i];
+        s += d * d;
+      }
+      metrics["mse"] = s / data.rows;
+    } else if (m == "accuracy") {
+      int64_t correct = 0;
+      for (int64_t i = 0; i < data.rows; ++i) {
+        double predicted;
+        if (width == 1) {
+          predicted = out.get(i) > 0.5 ? 1.0 : 0.0;
+        } else {
+          int64_t best = 0;
+          for (int64_t k = 1; k < width; ++k)
+            if (out.get(i * width + k) > out.get(i * width + best))
+              best = k;
+          predicted = best;
+        }
+        correct += predicted == data.y[i];
+      }
+      metrics["accuracy"] = static_cast<double>(correct) / data.rows;
+    }
+  }
+  return metrics;
+}

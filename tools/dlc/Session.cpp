@@ -1,0 +1,116 @@
+// A dlc session: diagnostics, parsing, MLIRGen and the pipelines.
+#include "Session.h"
+
+#include "dlc/Frontend/Parser.h"
+#include "dlc/InitAll.h"
+#include "dlc/Pipelines/Pipelines.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace dlc;
+
+static mlir::DialectRegistry &registry() {
+  static mlir::DialectRegistry r = [] {
+    mlir::DialectRegistry reg;
+    mlir::dlc::registerAllDialects(reg);
+    return reg;
+  }();
+  return r;
+}
+
+Session::Session(const CommonOptions &options)
+    : options(options), ctx(registry(), mlir::MLIRContext::Threading::DISABLED) {
+  ctx.loadAllAvailableDialects();
+  handler = std::make_unique<mlir::SourceMgrDiagnosticHandler>(sourceMgr, &ctx);
+  if (options.timing) {
+    timingManager.setEnabled(true);
+    rootTiming = timingManager.getRootScope();
+  }
+}
+
+Session::~Session() = default;
+
+void Session::error(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "dlc") << message << "\n";
+}
+
+bool Session::load() {
+  auto file = llvm::MemoryBuffer::getFile(options.file, /*IsText=*/true);
+  if (!file) {
+    error(options.file + ": cannot read file: " + file.getError().message());
+    return false;
+  }
+  llvm::StringRef source = (*file)->getBuffer();
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  mlir::TimingScope scope = rootTiming.nest("parse + MLIRGen");
+  prog = parseProgram(options.file, source, &ctx);
+  if (!prog)
+    return false;
+  if (prog->models.empty()) {
+    mlir::emitError(mlir::FileLineColLoc::get(&ctx, options.file, 1, 1))
+        << "the file defines no model";
+    return false;
+  }
+  moduleOp = generateModule(*prog, prog->models.front(), &ctx, modelInfo);
+  return static_cast<bool>(moduleOp);
+}
+
+bool Session::run(mlir::PassManager &pm, llvm::StringRef stage) {
+  if (options.printIRAfterAll) {
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/nullptr,
+        /*shouldPrintAfterPass=*/
+        [](mlir::Pass *, mlir::Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  }
+  mlir::TimingScope scope = rootTiming.nest(stage);
+  if (options.timing)
+    pm.enableTiming(scope);
+  if (mlir::failed(pm.run(*moduleOp))) {
+    error("compilation failed in stage '" + stage + "'");
+    return false;
+  }
+  return true;
+}
+
+bool Session::addTraining(const TrainConfig &config) {
+  mlir::PassManager pm(&ctx);
+  mlir::dlc::TrainingPipelineOptions opts;
+  opts.optimizer = config.optimizer;
+  opts.momentum = config.momentum;
+  opts.nesterov = config.nesterov;
+  opts.beta1 = config.beta1;
+  opts.beta2 = config.beta2;
+  opts.epsilon = config.epsilon;
+  mlir::dlc::buildTrainingPipeline(pm, opts);
+  return run(pm, "autodiff + optimizer");
+}
+
+bool Session::addGradients() {
+  mlir::PassManager pm(&ctx);
+  if (mlir::failed(mlir::parsePassPipeline("dlc-autodiff,canonicalize,cse", pm,
+                                           llvm::errs())))
+    return false;
+  return run(pm, "autodiff");
+}
+
+bool Session::lowerToLinalg() {
+  mlir::PassManager pm(&ctx);
+  mlir::dlc::CPUPipelineOptions opts;
+  opts.fusion = options.fusion;
+  mlir::dlc::buildDLCToLinalgPipeline(pm, opts);
+  return run(pm, "dlc -> linalg");
+}
+
+bool Session::lowerToLLVM() {
+  mlir::PassManager pm(&ctx);
+  mlir::dlc::CPUPipelineOptions opts;
+  opts.fusion = options.fusion;
+  mlir::dlc::buildLinalgToLLVMPipeline(pm, opts);
+  return run(pm, "linalg -> LLVM dialect");
+}

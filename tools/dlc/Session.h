@@ -1,0 +1,73 @@
+// A dlc session: the model file, its diagnostics, and the compilation stages
+// that every command shares.
+#ifndef DLC_TOOLS_DLC_SESSION_H
+#define DLC_TOOLS_DLC_SESSION_H
+
+#include "dlc/Frontend/MLIRGen.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <memory>
+#include <optional>
+
+namespace mlir {
+class SourceMgrDiagnosticHandler;
+class PassManager;
+} // namespace mlir
+
+namespace dlc {
+
+/// Options every command shares.
+struct CommonOptions {
+  std::string file;
+  bool timing = false;
+  bool printIRAfterAll = false;
+  bool fusion = true;
+};
+
+class Session {
+public:
+  explicit Session(const CommonOptions &options);
+  ~Session();
+
+  /// Reads and parses the model file and generates the dlc module of its
+  /// first model. Errors are printed as file:line:col.
+  bool load();
+  /// Adds the training functions (autodiff + optimizer) to the module.
+  bool addTraining(const TrainConfig &config);
+  /// Adds only the gradient functions (for gradcheck).
+  bool addGradients();
+  /// Lowers the module to linalg on tensors.
+  bool lowerToLinalg();
+  /// Lowers linalg on tensors to the LLVM dialect.
+  bool lowerToLLVM();
+
+  mlir::MLIRContext &context() { return ctx; }
+  mlir::ModuleOp module() { return *moduleOp; }
+  const Program &program() const { return *prog; }
+  const Model &model() const { return prog->models.front(); }
+  const ModelInfo &info() const { return modelInfo; }
+  mlir::TimingScope &timing() { return rootTiming; }
+  /// Prints "dlc: error: ..." for errors that have no source location.
+  static void error(const llvm::Twine &message);
+
+private:
+  bool run(mlir::PassManager &pm, llvm::StringRef stage);
+
+  const CommonOptions &options;
+  mlir::MLIRContext ctx;
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<mlir::SourceMgrDiagnosticHandler> handler;
+  std::optional<Program> prog;
+  mlir::OwningOpRef<mlir::ModuleOp> moduleOp;
+  ModelInfo modelInfo;
+  mlir::DefaultTimingManager timingManager;
+  mlir::TimingScope rootTiming;
+};
+
+} // namespace dlc
+
+#endif // DLC_TOOLS_DLC_SESSION_H

@@ -1,0 +1,278 @@
+// dlc train: JIT-compile the train step once, run the loop, report metrics.
+#include "Commands.h"
+
+#include "dlc/Runtime/Trainer.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+using namespace llvm;
+using namespace dlc;
+
+static cl::opt<std::string> trainCSV(
+    "train-csv",
+    cl::desc("Train on this CSV file instead of the train block's data"),
+    cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<std::string>
+    testCSV("test-csv",
+            cl::desc("Evaluate on this CSV file instead of a holdout split"),
+            cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<std::string>
+    targetColumn("target",
+                 cl::desc("The CSV column holding the target (default: the "
+                          "last column)"),
+                 cl::value_desc("name"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<int64_t> epochs("epochs", cl::desc("Override the epochs"),
+                               cl::value_desc("N"), cl::sub(trainCmd),
+                               cl::cat(category));
+static cl::opt<int64_t> batch("batch", cl::desc("Override the batch size"),
+                              cl::value_desc("N"), cl::sub(trainCmd),
+                              cl::cat(category));
+static cl::opt<double> lr("lr", cl::desc("Override the learning rate"),
+                          cl::value_desc("X"), cl::sub(trainCmd),
+                          cl::cat(category));
+static cl::opt<int64_t> seed("seed",
+                             cl::desc("Override the seed of parameter "
+                                      "initialization and shuffling"),
+                             cl::value_desc("N"), cl::sub(trainCmd),
+                             cl::cat(category));
+static cl::opt<std::string>
+    metricsJSON("metrics-json",
+                cl::desc("Write the final metrics to this JSON file"),
+                cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<int64_t> logEvery(
+    "log-every",
+    cl::desc("Print a progress line every N epochs (default: about 20 "
+             "lines per run, always the first and the last epoch)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::cat(category));
+
+bool dlc::writeFileAtomically(const std::string &path, StringRef contents) {
+  SmallString<256> tmp(path);
+  tmp += ".tmp-%%%%%%";
+  int fd;
+  SmallString<256> tmpPath;
+  if (std::error_code ec = sys::fs::createUniqueFile(tmp, fd, tmpPath)) {
+    Session::error(path + ": cannot write: " + ec.message());
+    return false;
+  }
+  {
+    raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << contents;
+    os.flush();
+    if (os.has_error()) {
+      Session::error(path + ": cannot write: " + os.error().message());
+      os.clear_error();
+      sys::fs::remove(tmpPath);
+      return false;
+    }
+  }
+  if (std::error_code ec = sys::fs::rename(tmpPath, path)) {
+    sys::fs::remove(tmpPath);
+    Session::error(path + ": cannot write: " + ec.message());
+    return false;
+  }
+  return true;
+}
+
+/// Checks that the data's columns fit the model's inputs.
+static bool checkDataShape(const Session &s, const Dataset &data,
+                           const std::string &source) {
+  const ModelInfo &info = s.info();
+  if (info.inputs.size() != 2) {
+    Session::error(fmt::format(
+        "{}: training binds data to two inputs (features, target), but model "
+        "'{}' has {}",
+        s.program().filename, info.name, info.inputs.size()));
+    return false;
+  }
+  const TensorInfo &x = info.inputs[0], &y = info.inputs[1];
+  auto batchFirst = [](const TensorInfo &t) {
+    if (t.shape.empty() || t.shape[0] != -1)
+      return false;
+    for (size_t i = 1; i < t.shape.size(); ++i)
+      if (t.shape[i] < 0)
+        return false;
+    return true;
+  };
+  int64_t features = 1;
+  for (size_t i = 1; i < x.shape.size(); ++i)
+    features *= x.shape[i];
+  int64_t targets = 1;
+  for (size_t i = 1; i < y.shape.size(); ++i)
+    targets *= y.shape[i];
+  if (!batchFirst(x) || !batchFirst(y) || targets != 1) {
+    Session::error(fmt::format(
+        "{}: inputs '{}' and '{}' must have the batch dimension first, and "
+        "the target one value per sample",
+        s.program().filename, x.name, y.name));
+    return false;
+  }
+  if (features != data.cols) {
+    Session::error(fmt::format(
+        "{}: has {} feature columns, but input '{}' of model '{}' takes {}",
+        source, data.cols, x.name, info.name, features));
+    return false;
+  }
+  return true;
+}
+
+static std::string metricsLine(const std::map<std::string, double> &m) {
+  std::string out;
+  for (auto &[k, v] : m)
+    out += fmt::format("{}{} {:.6g}", out.empty() ? "" : "  ", k, v);
+  return out;
+}
+
+static std::string metricsObject(const std::map<std::string, double> &m) {
+  std::string out = "{";
+  for (auto &[k, v] : m)
+    out += fmt::format("{}\"{}\": {:.17g}", out.size() > 1 ? ", " : "", k, v);
+  return out + "}";
+}
+
+int dlc::runTrain() {
+  CommonOptions options = commonOptions();
+  Session s(options);
+  if (!s.load())
+    return 1;
+  TrainConfig config;
+  if (mlir::failed(
+          readTrainConfig(s.program(), s.model(), &s.context(), config)))
+    return 1;
+  if (epochs.getNumOccurrences()) {
+    if (epochs < 1)
+      return Session::error("--epochs must be at least 1"), 1;
+    config.epochs = epochs;
+  }
+  if (batch.getNumOccurrences()) {
+    if (batch < 1)
+      return Session::error("--batch must be at least 1"), 1;
+    config.batch = batch;
+  }
+  if (lr.getNumOccurrences()) {
+    if (!(lr > 0))
+      return Session::error("--lr must be positive"), 1;
+    config.lr = lr;
+  }
+  if (seed.getNumOccurrences()) {
+    if (seed < 0)
+      return Session::error("--seed must be non-negative"), 1;
+    config.seed = seed;
+  }
+  if (!s.info().output) {
+    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
+        << "model '" << s.info().name
+        << "' has no 'output' statement: training reports metrics of the "
+           "output";
+    return 1;
+  }
+
+  // Data.
+  Dataset all, train, test;
+  std::string source = s.program().filename;
+  std::string error;
+  std::string target = targetColumn.getNumOccurrences() ? targetColumn
+                                                        : config.target;
+  if (!trainCSV.empty()) {
+    if (!readCSV(trainCSV, target, all, error))
+      return errs() << error << "\n", 1;
+    source = trainCSV;
+  } else if (config.data == "make_regression") {
+    all = makeRegression(config.samples, config.features, config.informative,
+                         config.noise, config.bias, config.dataSeed);
+  } else if (!config.csvPath.empty()) {
+    if (!readCSV(config.csvPath, target, all, error))
+      return errs() << error << "\n", 1;
+    source = config.csvPath;
+  } else {
+    Session::error(s.program().filename +
+                   ": no data: give a 'data' setting in the train block or "
+                   "--train-csv");
+    return 1;
+  }
+  if (!testCSV.empty()) {
+    train = std::move(all);
+    if (!readCSV(testCSV, target, test, error))
+      return errs() << error << "\n", 1;
+    if (test.cols != train.cols) {
+      Session::error(fmt::format("{}: has {} feature columns, but {} has {}",
+                                 std::string(testCSV), test.cols, source,
+                                 train.cols));
+      return 1;
+    }
+  } else if (config.testFraction > 0) {
+    if (all.rows < 2)
+      return Session::error(source + ": a holdout split needs 2 rows"), 1;
+    holdoutSplit(all, config.testFraction, config.splitSeed, train, test);
+  } else {
+    train = std::move(all);
+  }
+  if (!checkDataShape(s, train, source))
+    return 1;
+  if (config.standardize)
+    standardize(train, test.rows ? &test : nullptr);
+
+  // Compile once: forward + backward + update, and predict.
+  auto compileStart = std::chrono::steady_clock::now();
+  if (!s.addTraining(config) || !s.lowerToLinalg() || !s.lowerToLLVM())
+    return 1;
+  std::unique_ptr<Engine> engine;
+  {
+    mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O3, codegen)");
+    engine = Engine::create(s.module(), error);
+  }
+  if (!engine)
+    return Session::error("JIT compilation failed: " + error), 1;
+  double compileSeconds = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - compileStart)
+                              .count();
+
+  Trainer trainer(s.info(), config, *engine);
+  if (!trainer.init(error))
+    return Session::error(error), 1;
+  outs() << fmt::format("dlc: training '{}' on {} samples ({} test), {} "
+                        "epochs, batch {}, {} lr {}; compiled in {:.3f} s\n",
+                        s.info().name, train.rows, test.rows, config.epochs,
+                        config.batch, config.optimizer, config.lr,
+                        compileSeconds);
+  int64_t every = logEvery > 0 ? int64_t(logEvery)
+                               : std::max<int64_t>(1, config.epochs / 20);
+  auto start = std::chrono::steady_clock::now();
+  trainer.fit(train, [&](int64_t epoch, double loss, double samplesPerSec) {
+    if (epoch == 1 || epoch == config.epochs || epoch % every == 0) {
+      outs() << fmt::format("epoch {:>5}/{}  loss {:<12.6g} {:.3g} samples/s\n",
+                            epoch, config.epochs, loss, samplesPerSec);
+      outs().flush();
+    }
+  });
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  auto trainMetrics = trainer.evaluate(train);
+  auto testMetrics = trainer.evaluate(test);
+  outs() << fmt::format("train: {}\n", metricsLine(trainMetrics));
+  if (test.rows)
+    outs() << fmt::format("test:  {}\n", metricsLine(testMetrics));
+  double stepMicros =
+      trainer.steps() ? trainer.stepSeconds() / trainer.steps() * 1e6 : 0;
+  outs() << fmt::format("{} steps in {:.3f} s ({:.3g} us per train step)\n",
+                        trainer.steps(), seconds, stepMicros);
+
+  if (!metricsJSON.empty()) {
+    std::string json = fmt::format(
+        "{{\"model\": \"{}\", \"train\": {}, \"test\": {}, \"epochs\": {}, "
+        "\"seconds\": {:.6g}, \"compile_seconds\": {:.6g}, "
+        "\"step_microseconds\": {:.6g}}}\n",
+        s.info().name, metricsObject(trainMetrics), metricsObject(testMetrics),
+        config.epochs, seconds, compileSeconds, stepMicros);
+    if (!writeFileAtomically(metricsJSON, json))
+      return 1;
+  }
+  return 0;
+}

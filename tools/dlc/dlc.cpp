@@ -1,0 +1,77 @@
+// dlc: the command-line driver (train, compile, gradcheck).
+#include "Commands.h"
+#include "Session.h"
+
+#include "dlc/InitAll.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+
+using namespace llvm;
+
+namespace dlc {
+cl::OptionCategory category("dlc options");
+cl::SubCommand trainCmd("train", "Train a model with the JIT and report "
+                                 "train and test metrics");
+cl::SubCommand compileCmd("compile", "Compile a model's train step and "
+                                     "predict function to a chosen stage");
+cl::SubCommand gradcheckCmd(
+    "gradcheck", "Check the autodiff gradient of a model's loss against "
+                 "central finite differences (use f64 models)");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dlg>"),
+                                      cl::Required, cl::sub(trainCmd),
+                                      cl::sub(compileCmd),
+                                      cl::sub(gradcheckCmd), cl::cat(category));
+static cl::opt<bool>
+    timing("timing",
+           cl::desc("Print the time of every pass and of the JIT compile"),
+           cl::sub(trainCmd), cl::sub(compileCmd), cl::sub(gradcheckCmd),
+           cl::cat(category));
+static cl::opt<bool> printIRAfterAll(
+    "mlir-print-ir-after-all",
+    cl::desc("Print the IR after every pass (to stderr)"), cl::sub(trainCmd),
+    cl::sub(compileCmd), cl::sub(gradcheckCmd), cl::cat(category));
+static cl::opt<bool>
+    noFusion("no-fusion",
+             cl::desc("Skip elementwise fusion (for differential testing)"),
+             cl::sub(trainCmd), cl::sub(compileCmd), cl::cat(category));
+
+CommonOptions commonOptions() {
+  CommonOptions o;
+  o.file = inputFile;
+  o.timing = timing;
+  o.printIRAfterAll = printIRAfterAll;
+  o.fusion = !noFusion;
+  return o;
+}
+} // namespace dlc
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  mlir::dlc::registerAllPasses();
+  cl::HideUnrelatedOptions(dlc::category);
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "dlc 0.1 (MLIR " << LLVM_VERSION_STRING << ")\n";
+  });
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "dlc: a deep-learning graph compiler on MLIR\n\n"
+          "  dlc train FILE.dlg      train with the JIT, print metrics\n"
+          "  dlc compile FILE.dlg    emit ast, dlc, linalg, llvm-mlir, llvm, "
+          "asm or obj\n"
+          "  dlc gradcheck FILE.dlg  check gradients by finite differences\n\n"
+          "Run 'dlc SUBCOMMAND --help' for the options of each.\n",
+          &errs()))
+    return 1;
+  if (dlc::trainCmd)
+    return dlc::runTrain();
+  if (dlc::compileCmd)
+    return dlc::runCompile();
+  if (dlc::gradcheckCmd)
+    return dlc::runGradcheck();
+  errs() << "dlc: error: expected a subcommand (train, compile or "
+            "gradcheck); see 'dlc --help'\n";
+  return 1;
+}

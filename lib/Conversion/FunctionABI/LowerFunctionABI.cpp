@@ -43,7 +43,6 @@ LogicalResult lowerABI(func::FuncOp func) {
   }
 
   // Results: written into their aliased argument or a new output argument.
-  SmallVector<DictionaryAttr> outAttrs;
   b.setInsertionPoint(ret);
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     Value dest;
@@ -57,7 +56,6 @@ LogicalResult lowerABI(func::FuncOp func) {
       if (!isa<RankedTensorType>(v.getType()))
         return func.emitError("expected ranked tensor results");
       dest = body.addArgument(memrefFor(v.getType()), func.getLoc());
-      outAttrs.push_back(func.getResultAttrDict(i));
     }
     auto materialize = bufferization::MaterializeInDestinationOp::create(
         b, ret.getLoc(), TypeRange{}, v, dest);
@@ -66,14 +64,12 @@ LogicalResult lowerABI(func::FuncOp func) {
   func::ReturnOp::create(b, ret.getLoc());
   ret.erase();
 
+  // The roles and names of arguments stay with the runtime (ModelInfo);
+  // the LLVM translation has no use for them.
   SmallVector<Type> argTypes(body.getArgumentTypes());
-  SmallVector<DictionaryAttr> argAttrs;
-  for (unsigned i = 0; i < numArgs; ++i)
-    argAttrs.push_back(func.getArgAttrDict(i));
-  argAttrs.append(outAttrs);
   func.setFunctionType(FunctionType::get(ctx, argTypes, {}));
-  func.setAllArgAttrs(argAttrs);
-  func.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+  func.removeArgAttrsAttr();
+  func.removeResAttrsAttr();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
   return success();
 }

@@ -115,6 +115,7 @@ LogicalResult differentiate(func::FuncOp func) {
   }
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
+  func.removeResAttrsAttr();
   func.setFunctionType(FunctionType::get(
       func.getContext(), func.getArgumentTypes(), ValueRange(results).getTypes()));
   return success();

@@ -93,7 +93,7 @@ void dlc::dumpAST(const Program &program, llvm::raw_ostream &os) {
         dumpExpr(*s.value, os);
         break;
       case Stmt::Kind::Output:
-        os << "output ";
+        os << "output " << (s.name.empty() ? "" : s.name + " = ");
         dumpExpr(*s.value, os);
         break;
       }

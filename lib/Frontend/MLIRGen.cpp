@@ -548,7 +548,8 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
   if (output) {
     func::FuncOp predict = makeFunction(model.name + "_predict", false);
     predict->setAttr("dlc.predict", b.getUnitAttr());
-    std::string outName = output->value->kind == Expr::Kind::Name
+    std::string outName = !output->name.empty() ? output->name
+                          : output->value->kind == Expr::Kind::Name
                               ? output->value->text
                               : std::string("output");
     if (failed(generate(predict, *output, false, outName)))

@@ -139,6 +139,12 @@ bool Parser::parseModel(Program &program) {
       stmt.kind =
           t.isIdent("minimize") ? Stmt::Kind::Minimize : Stmt::Kind::Output;
       take();
+      // `output name = expr` names the output; `output expr` does not.
+      if (stmt.kind == Stmt::Kind::Output && peek().is(Token::Kind::Ident) &&
+          peek(1).isPunct('=')) {
+        stmt.name = take().text;
+        take(); // =
+      }
       if (!(stmt.value = parseExpr()))
         return false;
       stmt.loc = stmt.value->loc;

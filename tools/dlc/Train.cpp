@@ -229,13 +229,12 @@ int dlc::runTrain() {
   }
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
+  Trainer trainer(s.info(), config, *engine);
+  if (!trainer.init(error)) // looks up (and so materializes) the functions
+    return Session::error(error), 1;
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
-
-  Trainer trainer(s.info(), config, *engine);
-  if (!trainer.init(error))
-    return Session::error(error), 1;
   outs() << fmt::format("dlc: training '{}' on {} samples ({} test), {} "
                         "epochs, batch {}, {} lr {}; compiled in {:.3f} s\n",
                         s.info().name, train.rows, test.rows, config.epochs,

@@ -1,0 +1,23 @@
+# lit configuration of the dlc test suite.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "dlc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".dlg", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
+
+# Debian's python3 has numpy, scikit-learn and PyTorch (the oracles); a
+# python3 earlier on PATH (pyenv, venv) may not.
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%examples", os.path.join(config.dlc_src_root, "examples")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["dlc", "dlc-opt"], tool_dirs)

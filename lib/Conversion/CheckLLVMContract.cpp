@@ -15,7 +15,7 @@ namespace {
 struct CheckLLVMContractPass
     : mlir::dlc::impl::CheckLLVMContractPassBase<CheckLLVMContractPass> {
   void runOnOperation() override {
-    WalkResult result = getOperation().walk([](Operation *op) {
+    WalkResult result = getOperation().walk<WalkOrder::PreOrder>([](Operation *op) {
       if (isa<ModuleOp>(op) || isa<LLVM::LLVMDialect>(op->getDialect()))
         return WalkResult::advance();
       op->emitError() << "'" << op->getName()

@@ -15,7 +15,7 @@ namespace {
 struct CheckLinalgContractPass
     : mlir::dlc::impl::CheckLinalgContractPassBase<CheckLinalgContractPass> {
   void runOnOperation() override {
-    WalkResult result = getOperation().walk([](Operation *op) {
+    WalkResult result = getOperation().walk<WalkOrder::PreOrder>([](Operation *op) {
       if (isa<dlc::DLCDialect>(op->getDialect())) {
         op->emitError() << "'" << op->getName()
                         << "' was not lowered to linalg";

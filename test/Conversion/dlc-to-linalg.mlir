@@ -1,0 +1,101 @@
+// RUN: dlc-opt %s -split-input-file -dlc-convert-to-linalg -dlc-check-linalg-contract | FileCheck %s
+// dlc-convert-to-linalg lowers each op family to linalg on tensors.
+
+// Broadcasting add: the scalar operand reads a 0-d map, the symbolic
+// dimension is read with tensor.dim.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func @add_broadcast
+// CHECK: %[[D:.*]] = tensor.dim %arg0, %{{.*}} : tensor<?xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[D]]) : tensor<?xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[SCALAR]], #[[ID]]], iterator_types = ["parallel"]}
+// CHECK: arith.addf
+func.func @add_broadcast(%a: tensor<?xf32>, %b: tensor<f32>) -> tensor<?xf32> {
+  %0 = dlc.add %a, %b : tensor<?xf32>, tensor<f32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Matrix-vector products become linalg.matvec on a zero-filled init.
+// CHECK-LABEL: func @matvec
+// CHECK: linalg.fill
+// CHECK: linalg.matvec ins(%arg0, %arg1 : tensor<?x4xf32>, tensor<4xf32>)
+func.func @matvec(%a: tensor<?x4xf32>, %b: tensor<4xf32>) -> tensor<?xf32> {
+  %0 = dlc.matmul %a, %b : tensor<?x4xf32>, tensor<4xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @matmul
+// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<?x4xf64>, tensor<4x3xf64>)
+func.func @matmul(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) -> tensor<?x3xf64> {
+  %0 = dlc.matmul %a, %b : tensor<?x4xf64>, tensor<4x3xf64>
+  return %0 : tensor<?x3xf64>
+}
+
+// -----
+
+// A mean is a reduction followed by a division by the (runtime) count.
+// CHECK-LABEL: func @mean
+// CHECK: %[[N:.*]] = tensor.dim %arg0
+// CHECK: arith.index_cast %[[N]]
+// CHECK: arith.sitofp
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.divf
+func.func @mean(%a: tensor<?x4xf32>) -> tensor<4xf32> {
+  %0 = dlc.mean %a axes [0] : tensor<?x4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Small integer powers are multiplications (exact for negative bases).
+// CHECK-LABEL: func @square
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32, %{{.*}}: f32):
+// CHECK-NEXT: arith.mulf %[[X]], %[[X]]
+// CHECK-NOT: math.powf
+func.func @square(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %c = dlc.constant dense<2.0> : tensor<f32>
+  %0 = dlc.pow %a, %c : tensor<?xf32>, tensor<f32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Losses are decomposed before lowering: bce uses the stable softplus form.
+// CHECK-LABEL: func @bce
+// CHECK: math.absf
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: arith.maximumf
+func.func @bce(%z: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<f32> {
+  %0 = dlc.bce_with_logits %z, %y : tensor<?xf32>, tensor<?xf32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Reshapes with a symbolic dimension are expansions or collapses.
+// CHECK-LABEL: func @reshape
+// CHECK: tensor.expand_shape %arg0 {{\[\[}}0, 1]]
+func.func @reshape(%a: tensor<?xf32>) -> tensor<?x1xf32> {
+  %0 = dlc.reshape %a : tensor<?xf32> -> tensor<?x1xf32>
+  return %0 : tensor<?x1xf32>
+}
+
+// -----
+
+// Transposes and broadcasts.
+// CHECK-LABEL: func @layout
+// CHECK: linalg.transpose ins(%arg0 : tensor<?x4xf32>) outs(%{{.*}} : tensor<4x?xf32>) permutation = [1, 0]
+// CHECK: linalg.generic
+func.func @layout(%a: tensor<?x4xf32>, %g: tensor<?xf32>) -> (tensor<4x?xf32>, tensor<?x4xf32>) {
+  %0 = dlc.transpose %a [1, 0] : tensor<?x4xf32>
+  %1 = dlc.broadcast %g like %a [0] : tensor<?xf32>, tensor<?x4xf32>
+  return %0, %1 : tensor<4x?xf32>, tensor<?x4xf32>
+}

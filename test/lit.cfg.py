@@ -20,4 +20,8 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["dlc", "dlc-opt"], tool_dirs)
+# dlc and dlc-opt are found on PATH rather than substituted: a substitution
+# would also rewrite "dlc" inside arguments such as --emit=dlc.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.dlc_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(["split-file", "not"], tool_dirs)

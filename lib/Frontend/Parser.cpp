@@ -215,8 +215,9 @@ bool Parser::parseType(TypeSpec &type) {
       take();
       return true;
     }
-    if (!expectPunct(','))
-      return false;
+    if (!peek().isPunct(','))
+      return unexpected(peek(), "',' or ']'");
+    take();
   }
 }
 

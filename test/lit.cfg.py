@@ -25,3 +25,5 @@ tool_dirs = [config.dlc_tools_dir, config.llvm_tools_dir]
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.dlc_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["split-file", "not"], tool_dirs)
+config.substitutions.append(("%dlc_obj_root", config.dlc_obj_root))
+config.substitutions.append(("%dlc_src_root", config.dlc_src_root))

@@ -3,6 +3,7 @@
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/DLC/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -49,15 +50,23 @@ void mlir::dlc::buildDLCToLinalgPipeline(OpPassManager &pm,
 void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                           const CPUPipelineOptions &options) {
   pm.addPass(createLowerFunctionABIPass());
+  if (options.vectorize) {
+    pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   addPipeline(pm, "one-shot-bufferize,canonicalize,cse,"
                   "buffer-deallocation-pipeline");
-  addPipeline(pm, "func.func(convert-linalg-to-loops),lower-affine,"
+  addPipeline(pm, "func.func(convert-linalg-to-loops),"
+                  "func.func(lower-vector-multi-reduction),"
+                  "convert-vector-to-scf,lower-affine,"
                   "expand-strided-metadata,lower-affine,"
                   "convert-scf-to-cf,canonicalize,"
+                  "convert-vector-to-llvm,"
                   "convert-math-to-llvm,convert-math-to-libm,"
                   "finalize-memref-to-llvm,convert-arith-to-llvm,"
                   "convert-index-to-llvm,convert-cf-to-llvm,"
-                  "convert-func-to-llvm,reconcile-unrealized-casts,"
+                  "convert-func-to-llvm,convert-ub-to-llvm,"
+                  "reconcile-unrealized-casts,"
                   "canonicalize,cse");
   pm.addPass(createCheckLLVMContractPass());
 }

@@ -45,6 +45,18 @@ def LowerFunctionABIPass : Pass<"dlc-lower-function-abi", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
+  let summary = "Vectorizes the linalg ops that linalg's vectorizer accepts";
+  let description = [{
+    Every linalg op on tensors with static shapes that passes
+    `linalg::vectorizeOpPrecondition` becomes vector transfers and vector
+    arithmetic (reductions become `vector.multi_reduction`, contractions
+    `vector.contract`). Ops with the symbolic batch dimension stay loops
+    (LLVM's loop vectorizer handles those at -O3).
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {
   let summary = "Checks that only the LLVM dialect is left";
   let description = [{

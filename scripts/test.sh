@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
 log=$(mktemp)
-/usr/lib/llvm-22/bin/lit -sv --timeout 600 build/test 2>&1 | tee "$log"
+/usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -oE '^ *Passed *: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
 failed=$(grep -oE '^ *Failed *: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)

@@ -381,9 +381,12 @@ LogicalResult readInitializer(FunctionGen &fg, const Expr &e, ParamInfo &p) {
     return fg.error(e.loc) << "initializer arguments are named, e.g. "
                               "normal(scale: 0.1, seed: 1)";
   for (const KeywordArg &kw : e.kwargs) {
-    if (kw.value->kind != Expr::Kind::Number)
-      return fg.error(kw.value->loc) << "expected a number";
-    double v = kw.value->number;
+    const Expr &value = *kw.value;
+    bool negative = value.kind == Expr::Kind::Unary &&
+                    value.args[0]->kind == Expr::Kind::Number;
+    if (value.kind != Expr::Kind::Number && !negative)
+      return fg.error(value.loc) << "expected a number";
+    double v = negative ? -value.args[0]->number : value.number;
     if (kw.name == "scale") {
       if (v <= 0)
         return fg.error(kw.value->loc) << "scale must be positive";

@@ -328,8 +328,11 @@ ExprPtr Parser::parsePrimary() {
       list->args.push_back(std::move(element));
       if (peek().isPunct(']'))
         break;
-      if (!expectPunct(','))
+      if (!peek().isPunct(',')) {
+        unexpected(peek(), "',' or ']'");
         return nullptr;
+      }
+      take();
     }
     take();
     return list;
@@ -364,8 +367,9 @@ bool Parser::parseCallArgs(Expr &call) {
     }
     if (peek().isPunct(')'))
       break;
-    if (!expectPunct(','))
-      return false;
+    if (!peek().isPunct(','))
+      return unexpected(peek(), "',' or ')'");
+    take();
   }
   take(); // )
   return true;

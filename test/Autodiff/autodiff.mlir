@@ -1,4 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-autodiff | FileCheck %s
+// The gradient program is ordinary dlc IR: it prints and parses back.
+// RUN: dlc-opt %s -split-input-file -dlc-autodiff -dlc-optimizer | dlc-opt -split-input-file | FileCheck %s
 // dlc-autodiff adds <name>_grad returning the loss and one gradient per
 // parameter; inputs get no gradient.
 

@@ -88,3 +88,21 @@ func.func @bad_elem(%a: tensor<3xi32>) {
   %0 = dlc.exp %a : tensor<3xi32>
   return
 }
+
+// -----
+
+// The symbolic batch size never meets a static size other than 1: it is
+// unknown until run time.
+func.func @batch_vs_static(%a: tensor<?xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{do not broadcast (dimension 0: the symbolic batch size against 3)}}
+  %0 = dlc.add %a, %b : tensor<?xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @batch_contraction(%a: tensor<4x?xf32>, %b: tensor<3x2xf32>) {
+  // expected-error @+1 {{contracting dimensions differ: tensor<4x?xf32> @ tensor<3x2xf32> (batch vs 3)}}
+  %0 = dlc.matmul %a, %b : tensor<4x?xf32>, tensor<3x2xf32>
+  return
+}

@@ -8,6 +8,10 @@
 using namespace mlir;
 using namespace mlir::dlc;
 
+static std::string dimToString(int64_t d) {
+  return ShapedType::isDynamic(d) ? "batch" : std::to_string(d);
+}
+
 static std::string typeToString(Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -35,10 +39,14 @@ LogicalResult mlir::dlc::inferBroadcastType(std::optional<Location> loc,
       shape[i] = l;
     } else if (l == 1) {
       shape[i] = r;
-    } else if (ShapedType::isDynamic(l)) {
-      shape[i] = r;
-    } else if (ShapedType::isDynamic(r)) {
-      shape[i] = l;
+    } else if (ShapedType::isDynamic(l) || ShapedType::isDynamic(r)) {
+      // A symbolic size is only known at run time: matching it against a
+      // static size could read out of bounds, so it is not allowed.
+      return emitOptionalError(
+          loc, "shapes " + typeToString(lhsType) + " and " +
+                   typeToString(rhsType) + " do not broadcast (dimension " +
+                   Twine(i) + ": the symbolic batch size against " +
+                   Twine(ShapedType::isDynamic(l) ? r : l) + ")");
     } else {
       return emitOptionalError(
           loc, "shapes " + typeToString(lhsType) + " and " +
@@ -141,11 +149,12 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                                       typeToString(rhs));
   int64_t kl = lhs.getDimSize(lhs.getRank() - 1);
   int64_t kr = rhs.getDimSize(0);
-  if (!ShapedType::isDynamic(kl) && !ShapedType::isDynamic(kr) && kl != kr)
+  if (kl != kr)
     return emitOptionalError(loc, "contracting dimensions differ: " +
                                       typeToString(lhs) + " @ " +
-                                      typeToString(rhs) + " (" + Twine(kl) +
-                                      " vs " + Twine(kr) + ")");
+                                      typeToString(rhs) + " (" +
+                                      dimToString(kl) + " vs " +
+                                      dimToString(kr) + ")");
   SmallVector<int64_t> shape;
   if (lhs.getRank() == 2)
     shape.push_back(lhs.getDimSize(0));

@@ -81,6 +81,7 @@ private:
   bool parseModel(Program &program);
   bool parseTrain(Program &program);
   bool parseType(TypeSpec &type);
+  ExprPtr parseBinaryLevel(llvm::StringRef ops, ExprPtr (Parser::*next)());
   ExprPtr parseExpr();
   ExprPtr parseMultiplicative();
   ExprPtr parseUnary();
@@ -221,11 +222,13 @@ bool Parser::parseType(TypeSpec &type) {
   }
 }
 
-ExprPtr Parser::parseExpr() {
-  ExprPtr lhs = parseMultiplicative();
-  while (lhs && (peek().isPunct('+') || peek().isPunct('-'))) {
+/// One left-associative level of binary operators: `next (op next)*`.
+ExprPtr Parser::parseBinaryLevel(llvm::StringRef ops,
+                                 ExprPtr (Parser::*next)()) {
+  ExprPtr lhs = (this->*next)();
+  while (lhs && peek().is(Token::Kind::Punct) && ops.contains(peek().text)) {
     Token op = take();
-    ExprPtr rhs = parseMultiplicative();
+    ExprPtr rhs = (this->*next)();
     if (!rhs)
       return nullptr;
     auto e = std::make_unique<Expr>(Expr::Kind::Binary, op.loc);
@@ -237,21 +240,12 @@ ExprPtr Parser::parseExpr() {
   return lhs;
 }
 
+ExprPtr Parser::parseExpr() {
+  return parseBinaryLevel("+-", &Parser::parseMultiplicative);
+}
+
 ExprPtr Parser::parseMultiplicative() {
-  ExprPtr lhs = parseUnary();
-  while (lhs && (peek().isPunct('*') || peek().isPunct('/') ||
-                 peek().isPunct('@'))) {
-    Token op = take();
-    ExprPtr rhs = parseUnary();
-    if (!rhs)
-      return nullptr;
-    auto e = std::make_unique<Expr>(Expr::Kind::Binary, op.loc);
-    e->text = op.text;
-    e->args.push_back(std::move(lhs));
-    e->args.push_back(std::move(rhs));
-    lhs = std::move(e);
-  }
-  return lhs;
+  return parseBinaryLevel("*/@", &Parser::parseUnary);
 }
 
 ExprPtr Parser::parseUnary() {

@@ -4,7 +4,6 @@ Data: scikit-learn's make_regression (100 samples, 4 features, noise 0.1),
 an 80/20 split. Oracle: numpy's lstsq with an intercept on the same CSVs.
 dlc's test MSE must be within 2% of the oracle's.
 """
-import argparse
 import os
 
 import numpy as np
@@ -13,12 +12,7 @@ from sklearn.model_selection import train_test_split
 
 import oracle
 
-p = argparse.ArgumentParser()
-p.add_argument("--dlc", required=True)
-p.add_argument("--model", required=True)
-p.add_argument("--workdir", required=True)
-args = p.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
+args = oracle.parse_args()
 
 x, y = make_regression(n_samples=100, n_features=4, noise=0.1, random_state=42)
 xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, random_state=42)

@@ -4,7 +4,6 @@ Data: scikit-learn's breast_cancer, 1 = malignant, an 80/20 stratified
 split, standardized with the training statistics. dlc's test accuracy must
 be within 2 points of scikit-learn's on the same CSVs.
 """
-import argparse
 import os
 
 import numpy as np
@@ -15,12 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 import oracle
 
-p = argparse.ArgumentParser()
-p.add_argument("--dlc", required=True)
-p.add_argument("--model", required=True)
-p.add_argument("--workdir", required=True)
-args = p.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
+args = oracle.parse_args()
 
 data = load_breast_cancer()
 x, y = data.data, (data.target == 0).astype(float)

@@ -1,4 +1,5 @@
 """Shared helpers of the integration tests: run dlc, write CSV files."""
+import argparse
 import csv
 import json
 import os
@@ -29,3 +30,14 @@ def check(name, ok, detail):
     print(f"{'PASS' if ok else 'FAIL'}: {name}: {detail}", flush=True)
     if not ok:
         sys.exit(1)
+
+
+def parse_args():
+    """--dlc, --model and --workdir (created) of every integration test."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--dlc", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--workdir", required=True)
+    args = p.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    return args

@@ -54,8 +54,11 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
     pm.addPass(createCanonicalizerPass());
   }
-  addPipeline(pm, "one-shot-bufferize,canonicalize,cse,"
-                  "buffer-deallocation-pipeline");
+  // Every buffer is placed in the caller's arena: a call allocates nothing,
+  // so there is nothing to deallocate either.
+  addPipeline(pm, "one-shot-bufferize,canonicalize,cse");
+  pm.addPass(createPlanMemoryPass());
+  pm.addPass(createCanonicalizerPass());
   addPipeline(pm, "func.func(convert-linalg-to-loops),"
                   "func.func(lower-vector-multi-reduction),"
                   "convert-vector-to-scf,lower-affine,"

@@ -4,6 +4,7 @@
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -14,12 +15,19 @@
 using namespace dlc;
 
 Buffer::Buffer(std::vector<int64_t> shape, bool isF64)
-    : dims(std::move(shape)), f64(isF64) {
+    : dims(std::move(shape)), f64(isF64), elementBytes(isF64 ? 8 : 4) {
   capacity = numElements();
-  size_t bytes = std::max<int64_t>(capacity, 1) * (f64 ? 8 : 4);
+  size_t bytes = std::max<int64_t>(capacity, 1) * elementBytes;
   bytes = (bytes + 63) / 64 * 64;
   storage.reset(std::aligned_alloc(64, bytes));
   std::memset(storage.get(), 0, bytes);
+}
+
+Buffer Buffer::bytes(int64_t bytes) {
+  Buffer b({(bytes + 3) / 4}, /*isF64=*/false);
+  b.elementBytes = 1;
+  b.dims = {bytes};
+  return b;
 }
 
 int64_t Buffer::numElements() const {
@@ -60,8 +68,21 @@ void Buffer::setBatch(int64_t batch) {
   dims[0] = batch;
 }
 
-void Function::bind(std::vector<Buffer *> args) {
+int64_t Function::arenaBytes(int64_t batch) const {
+  int64_t bytes = 0, power = 1;
+  for (int64_t c : arenaCoefficients) {
+    bytes += c * power;
+    power *= batch;
+  }
+  return bytes;
+}
+
+void Function::bind(std::vector<Buffer *> args, int64_t batch) {
+  int64_t needed = std::max<int64_t>(arenaBytes(batch), 1);
+  if (arena.shape().empty() || arena.shape()[0] < needed)
+    arena = Buffer::bytes(needed);
   buffers = std::move(args);
+  buffers.push_back(&arena);
   refresh();
 }
 
@@ -130,6 +151,14 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
   }
   auto result = std::unique_ptr<Engine>(new Engine());
   result->engine = std::move(*engine);
+  // The working memory of each function, recorded by dlc-plan-memory.
+  module.walk([&](mlir::Operation *op) {
+    auto name = op->getAttrOfType<mlir::StringAttr>("sym_name");
+    auto arena = op->getAttrOfType<mlir::DenseI64ArrayAttr>("dlc.arena_bytes");
+    if (name && arena)
+      result->arenas[name.getValue()] =
+          std::vector<int64_t>(arena.asArrayRef().begin(), arena.asArrayRef().end());
+  });
   return result;
 }
 
@@ -140,5 +169,11 @@ bool Engine::lookup(llvm::StringRef name, Function &fn, std::string &error) {
     return false;
   }
   fn.packed = *packed;
+  auto arena = arenas.find(name);
+  if (arena == arenas.end()) {
+    error = ("function '" + name + "' has no planned working memory").str();
+    return false;
+  }
+  fn.arenaCoefficients = arena->second;
   return true;
 }

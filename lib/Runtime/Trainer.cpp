@@ -111,7 +111,7 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
     for (int64_t begin = 0; begin < train.rows; begin += config.batch) {
       int64_t count = std::min<int64_t>(config.batch, train.rows - begin);
       loadBatch(train, order, begin, count);
-      step.bind(args);
+      step.bind(args, count);
       auto t0 = Clock::now();
       step.call();
       stepTime += std::chrono::duration<double>(Clock::now() - t0).count();
@@ -139,7 +139,7 @@ std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
     args.push_back(&p);
   args.push_back(&in);
   args.push_back(&out);
-  predict.bind(args);
+  predict.bind(args, data.rows);
   predict.call();
 
   int64_t width = out.numElements() / data.rows;

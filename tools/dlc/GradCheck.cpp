@@ -75,8 +75,8 @@ int dlc::runGradcheck() {
   gradArgs.push_back(&lossOut2);
   for (Buffer &g : grads)
     gradArgs.push_back(&g);
-  loss.bind(lossArgs);
-  grad.bind(gradArgs);
+  loss.bind(lossArgs, gcBatch);
+  grad.bind(gradArgs, gcBatch);
   grad.call();
 
   auto evalLoss = [&] {

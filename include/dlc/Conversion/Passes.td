@@ -57,6 +57,24 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
+  let summary = "Places every buffer of a function in one caller-owned arena";
+  let description = [{
+    After bufferization: every `memref.alloc` of a public function becomes
+    a `memref.view` into a new last argument, `arena: memref<?xi8>`, at a
+    64-byte-aligned offset (bump allocation in program order, no reuse), so
+    that a call allocates nothing. Allocation sizes may depend on the
+    symbolic batch size (a `memref.dim` of an argument); the arena's size
+    is then a polynomial in the batch size `b`, recorded on the function as
+    `dlc.arena_bytes = [c0, c1, ...]` (bytes <= c0 + c1 b + c2 b^2 ...).
+    The caller passes an arena at least that large, aligned to 64 bytes.
+    Fails on an allocation it cannot place (inside a loop, or with a size
+    that is not a function of the batch).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {
   let summary = "Checks that only the LLVM dialect is left";
   let description = [{

@@ -4,6 +4,7 @@
 #define DLC_RUNTIME_ENGINE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -22,6 +23,8 @@ class Buffer {
 public:
   Buffer() = default;
   Buffer(std::vector<int64_t> shape, bool isF64);
+  /// An untyped, 64-byte aligned buffer of `bytes` bytes (an arena).
+  static Buffer bytes(int64_t bytes);
   Buffer(Buffer &&) = default;
   Buffer &operator=(Buffer &&) = default;
 
@@ -42,6 +45,7 @@ private:
   };
   std::vector<int64_t> dims;
   bool f64 = false;
+  int64_t elementBytes = 4;
   int64_t capacity = 0;
   std::unique_ptr<void, FreeDeleter> storage;
 };
@@ -50,15 +54,20 @@ private:
 /// a call costs a few stores and an indirect call.
 class Function {
 public:
-  /// Binds the arguments; they must outlive the calls. Call `refresh` after
-  /// changing a buffer's batch size.
-  void bind(std::vector<Buffer *> args);
-  void refresh();
+  /// Binds the arguments for a call on `batch` rows; they must outlive the
+  /// calls. The function's arena (its working memory, see dlc-plan-memory)
+  /// is appended and grown when needed; nothing is allocated otherwise.
+  void bind(std::vector<Buffer *> args, int64_t batch);
   void call();
+  /// Bytes of working memory a call on `batch` rows needs.
+  int64_t arenaBytes(int64_t batch) const;
 
 private:
   friend class Engine;
+  void refresh();
   void (*packed)(void **) = nullptr;
+  std::vector<int64_t> arenaCoefficients;
+  Buffer arena;
   std::vector<Buffer *> buffers;
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> descriptorPtrs;
@@ -77,6 +86,7 @@ public:
 
 private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
+  llvm::StringMap<std::vector<int64_t>> arenas;
 };
 
 /// Initializes the LLVM native target once per process.

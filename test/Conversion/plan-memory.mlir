@@ -1,0 +1,27 @@
+// RUN: dlc-opt %s -split-input-file -dlc-plan-memory -verify-diagnostics | FileCheck %s
+// Every buffer becomes a 64-byte aligned view into one trailing arena
+// argument; the arena's size is a polynomial in the batch size.
+
+// CHECK-LABEL: func.func @step
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<?x4xf32>, %[[ARENA:[a-z0-9]+]]: memref<?xi8>
+// CHECK-SAME: dlc.arena_bytes = array<i64: 158, 16>
+// CHECK-NOT: memref.alloc
+// CHECK: %[[B:.*]] = memref.dim %[[X]]
+// CHECK: memref.view %[[ARENA]][%{{.*}}][%[[B]]] : memref<?xi8> to memref<?x4xf32>
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<4xf64>
+func.func @step(%x: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %b = memref.dim %x, %c0 : memref<?x4xf32>
+  %0 = memref.alloc(%b) : memref<?x4xf32>
+  %1 = memref.alloc() : memref<4xf64>
+  return
+}
+
+// -----
+
+// A size that is not the batch cannot be planned.
+func.func @unplannable(%n: index) {
+  // expected-error @+1 {{cannot plan a buffer whose size is not a function of the batch}}
+  %0 = memref.alloc(%n) : memref<?xf32>
+  return
+}

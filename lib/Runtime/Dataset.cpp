@@ -52,8 +52,21 @@ Dataset dlc::makeRegression(int64_t samples, int64_t features,
   return d;
 }
 
+static bool readTable(const std::string &path, const std::string &target,
+                      bool hasTarget, Dataset &out, std::string &error);
+
 bool dlc::readCSV(const std::string &path, const std::string &target,
                   Dataset &out, std::string &error) {
+  return readTable(path, target, /*hasTarget=*/true, out, error);
+}
+
+bool dlc::readFeaturesCSV(const std::string &path, Dataset &out,
+                          std::string &error) {
+  return readTable(path, "", /*hasTarget=*/false, out, error);
+}
+
+static bool readTable(const std::string &path, const std::string &target,
+                      bool hasTarget, Dataset &out, std::string &error) {
   auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!file) {
     error = path + ": error: cannot read file: " + file.getError().message();
@@ -82,10 +95,12 @@ bool dlc::readCSV(const std::string &path, const std::string &target,
     if (header.empty()) {
       for (llvm::StringRef f : fields)
         header.push_back(f.trim().str());
-      if (header.size() < 2)
+      if (header.size() < (hasTarget ? 2u : 1u))
         return fail(lineNo, 1, "expected a header row with at least two "
                                "columns (features, then the target)");
-      if (target.empty()) {
+      if (!hasTarget) {
+        targetCol = -1;
+      } else if (target.empty()) {
         targetCol = header.size() - 1;
       } else {
         auto it = std::find(header.begin(), header.end(), target);
@@ -97,8 +112,8 @@ bool dlc::readCSV(const std::string &path, const std::string &target,
       for (size_t j = 0; j < header.size(); ++j)
         if ((int64_t)j != targetCol)
           out.featureNames.push_back(header[j]);
-      out.targetName = header[targetCol];
-      out.cols = header.size() - 1;
+      out.targetName = hasTarget ? header[targetCol] : "";
+      out.cols = header.size() - (hasTarget ? 1 : 0);
       continue;
     }
     if (fields.size() != header.size())

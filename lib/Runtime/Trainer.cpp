@@ -1,5 +1,6 @@
 // The training loop over the compiled train step.
 #include "dlc/Runtime/Trainer.h"
+#include "dlc/Runtime/Checkpoint.h"
 #include "dlc/Runtime/Random.h"
 
 #include <chrono>
@@ -44,8 +45,9 @@ static std::vector<int64_t> withBatch(const std::vector<int64_t> &shape,
   return s;
 }
 
-bool Trainer::init(std::string &error) {
-  if (!engine.lookup(model.name + "_loss_train_step", step, error))
+bool Trainer::init(std::string &error, bool training) {
+  if (training &&
+      !engine.lookup(model.name + "_loss_train_step", step, error))
     return false;
   hasPredict = model.output.has_value();
   if (hasPredict && !engine.lookup(model.name + "_predict", predict, error))
@@ -58,15 +60,21 @@ bool Trainer::init(std::string &error) {
   // Optimizer state, in the order of dlc-optimizer: per-parameter buffers,
   // then Adam's step count.
   for (const ParamInfo &p : model.params) {
-    if (config.optimizer == "sgd" && config.momentum != 0)
+    if (config.optimizer == "sgd" && config.momentum != 0) {
       state.emplace_back(p.shape, f64);
+      stateNames.push_back(p.name + ".momentum");
+    }
     if (config.optimizer == "adam") {
       state.emplace_back(p.shape, f64);
+      stateNames.push_back(p.name + ".adam_m");
       state.emplace_back(p.shape, f64);
+      stateNames.push_back(p.name + ".adam_v");
     }
   }
-  if (config.optimizer == "adam")
+  if (config.optimizer == "adam") {
     state.emplace_back(std::vector<int64_t>{}, f64);
+    stateNames.push_back("adam.step");
+  }
   x = Buffer(withBatch(model.inputs[0].shape, config.batch), f64);
   y = Buffer(withBatch(model.inputs[1].shape, config.batch), f64);
   lr = Buffer({}, f64);
@@ -126,10 +134,72 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
   }
 }
 
-std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
-  std::map<std::string, double> metrics;
-  if (!hasPredict || data.rows == 0)
-    return metrics;
+bool Trainer::save(const std::string &path, std::string &error) const {
+  std::vector<std::pair<std::string, const Buffer *>> tensors;
+  for (size_t i = 0; i < params.size(); ++i)
+    tensors.push_back({model.params[i].name, &params[i]});
+  for (size_t i = 0; i < state.size(); ++i)
+    tensors.push_back({stateNames[i], &state[i]});
+  return writeSafetensors(path, tensors,
+                          {{"format", "dlc"},
+                           {"model", model.name},
+                           {"optimizer", config.optimizer}},
+                          error);
+}
+
+bool Trainer::load(const std::string &path, std::string &error) {
+  std::map<std::string, StoredTensor> stored;
+  if (!readSafetensors(path, stored, error))
+    return false;
+  std::string dtype = model.isF64 ? "F64" : "F32";
+  auto shapeText = [](const std::vector<int64_t> &shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+      s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+  };
+  auto fill = [&](const std::string &name, Buffer &buffer,
+                  bool required) -> bool {
+    auto it = stored.find(name);
+    if (it == stored.end()) {
+      if (required)
+        error = path + ": error: no tensor '" + name + "' (a parameter of '" +
+                model.name + "')";
+      return !required;
+    }
+    const StoredTensor &t = it->second;
+    if (t.dtype != dtype) {
+      error = path + ": error: tensor '" + name + "' is " + t.dtype +
+              ", the model's tensors are " + dtype;
+      return false;
+    }
+    if (t.shape != buffer.shape()) {
+      error = path + ": error: tensor '" + name + "' has shape " +
+              shapeText(t.shape) + ", the model expects " +
+              shapeText(buffer.shape());
+      return false;
+    }
+    for (size_t i = 0; i < t.values.size(); ++i)
+      buffer.set(i, t.values[i]);
+    stored.erase(it);
+    return true;
+  };
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!fill(model.params[i].name, params[i], true))
+      return false;
+  for (size_t i = 0; i < state.size(); ++i)
+    if (!fill(stateNames[i], state[i], false))
+      return false;
+  if (!stored.empty()) {
+    error = path + ": error: tensor '" + stored.begin()->first +
+            "' is not a parameter or optimizer state of '" + model.name +
+            "' (with this optimizer)";
+    return false;
+  }
+  return true;
+}
+
+Buffer Trainer::predictAll(const Dataset &data) {
   Buffer in(withBatch(model.inputs[0].shape, data.rows), model.isF64);
   for (int64_t i = 0; i < data.rows * data.cols; ++i)
     in.set(i, data.x[i]);
@@ -141,6 +211,14 @@ std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
   args.push_back(&out);
   predict.bind(args, data.rows);
   predict.call();
+  return out;
+}
+
+std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
+  std::map<std::string, double> metrics;
+  if (!hasPredict || data.rows == 0)
+    return metrics;
+  Buffer out = predictAll(data);
 
   int64_t width = out.numElements() / data.rows;
   std::vector<std::string> wanted = config.metrics;

@@ -6,15 +6,17 @@
 
 namespace dlc {
 extern llvm::cl::OptionCategory category;
-extern llvm::cl::SubCommand trainCmd, compileCmd, gradcheckCmd;
+extern llvm::cl::SubCommand trainCmd, compileCmd, gradcheckCmd, predictCmd;
 CommonOptions commonOptions();
 
 int runTrain();
 int runCompile();
 int runGradcheck();
+int runPredict();
 
-/// Writes `contents` to `path` atomically (temporary file + rename).
-bool writeFileAtomically(const std::string &path, llvm::StringRef contents);
+/// Writes `contents` to `path` atomically (temporary file + rename); prints
+/// the error otherwise.
+bool writeOutputFile(const std::string &path, llvm::StringRef contents);
 } // namespace dlc
 
 #endif // DLC_TOOLS_DLC_COMMANDS_H

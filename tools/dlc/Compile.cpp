@@ -49,7 +49,7 @@ static bool writeOutput(StringRef contents) {
     outs() << contents;
     return true;
   }
-  return writeFileAtomically(output, contents);
+  return writeOutputFile(output, contents);
 }
 
 /// LLVM IR, asm or an object file for the chosen target.

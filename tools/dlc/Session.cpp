@@ -1,5 +1,8 @@
 // A dlc session: diagnostics, parsing, MLIRGen and the pipelines.
+#include "Commands.h"
 #include "Session.h"
+
+#include "dlc/Runtime/Checkpoint.h"
 
 #include "dlc/Frontend/Parser.h"
 #include "dlc/InitAll.h"
@@ -113,4 +116,12 @@ bool Session::lowerToLLVM() {
   opts.fusion = options.fusion;
   mlir::dlc::buildLinalgToLLVMPipeline(pm, opts);
   return run(pm, "linalg -> LLVM dialect");
+}
+
+bool dlc::writeOutputFile(const std::string &path, llvm::StringRef contents) {
+  std::string error;
+  if (writeFileAtomically(path, contents, error))
+    return true;
+  Session::error(error);
+  return false;
 }

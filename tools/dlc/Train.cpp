@@ -1,6 +1,7 @@
 // dlc train: JIT-compile the train step once, run the loop, report metrics.
 #include "Commands.h"
 
+#include "dlc/Runtime/Checkpoint.h"
 #include "dlc/Runtime/Trainer.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -46,39 +47,24 @@ static cl::opt<std::string>
     metricsJSON("metrics-json",
                 cl::desc("Write the final metrics to this JSON file"),
                 cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<std::string>
+    saveFile("save",
+             cl::desc("Save the trained parameters and optimizer state "
+                      "(safetensors, written atomically)"),
+             cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<std::string>
+    loadFile("load",
+             cl::desc("Start from the parameters (and optimizer state, when "
+                      "present) in this safetensors file"),
+             cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<bool> noShuffle("no-shuffle",
+                               cl::desc("Feed the rows in file order"),
+                               cl::sub(trainCmd), cl::cat(category));
 static cl::opt<int64_t> logEvery(
     "log-every",
     cl::desc("Print a progress line every N epochs (default: about 20 "
              "lines per run, always the first and the last epoch)"),
     cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::cat(category));
-
-bool dlc::writeFileAtomically(const std::string &path, StringRef contents) {
-  SmallString<256> tmp(path);
-  tmp += ".tmp-%%%%%%";
-  int fd;
-  SmallString<256> tmpPath;
-  if (std::error_code ec = sys::fs::createUniqueFile(tmp, fd, tmpPath)) {
-    Session::error(path + ": cannot write: " + ec.message());
-    return false;
-  }
-  {
-    raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << contents;
-    os.flush();
-    if (os.has_error()) {
-      Session::error(path + ": cannot write: " + os.error().message());
-      os.clear_error();
-      sys::fs::remove(tmpPath);
-      return false;
-    }
-  }
-  if (std::error_code ec = sys::fs::rename(tmpPath, path)) {
-    sys::fs::remove(tmpPath);
-    Session::error(path + ": cannot write: " + ec.message());
-    return false;
-  }
-  return true;
-}
 
 /// Checks that the data's columns fit the model's inputs.
 static bool checkDataShape(const Session &s, const Dataset &data,
@@ -160,6 +146,8 @@ int dlc::runTrain() {
       return Session::error("--lr must be positive"), 1;
     config.lr = lr;
   }
+  if (noShuffle)
+    config.shuffle = false;
   if (seed.getNumOccurrences()) {
     if (seed < 0)
       return Session::error("--seed must be non-negative"), 1;
@@ -232,6 +220,8 @@ int dlc::runTrain() {
   Trainer trainer(s.info(), config, *engine);
   if (!trainer.init(error)) // looks up (and so materializes) the functions
     return Session::error(error), 1;
+  if (!loadFile.empty() && !trainer.load(loadFile, error))
+    return errs() << error << "\n", 1;
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
@@ -263,6 +253,11 @@ int dlc::runTrain() {
   outs() << fmt::format("{} steps in {:.3f} s ({:.3g} us per train step)\n",
                         trainer.steps(), seconds, stepMicros);
 
+  if (!saveFile.empty()) {
+    if (!trainer.save(saveFile, error))
+      return Session::error(error), 1;
+    outs() << "saved " << saveFile << "\n";
+  }
   if (!metricsJSON.empty()) {
     std::string json = fmt::format(
         "{{\"model\": \"{}\", \"train\": {}, \"test\": {}, \"epochs\": {}, "
@@ -270,7 +265,7 @@ int dlc::runTrain() {
         "\"step_microseconds\": {:.6g}}}\n",
         s.info().name, metricsObject(trainMetrics), metricsObject(testMetrics),
         config.epochs, seconds, compileSeconds, stepMicros);
-    if (!writeFileAtomically(metricsJSON, json))
+    if (!writeOutputFile(metricsJSON, json))
       return 1;
   }
   return 0;

@@ -16,6 +16,8 @@ cl::SubCommand trainCmd("train", "Train a model with the JIT and report "
                                  "train and test metrics");
 cl::SubCommand compileCmd("compile", "Compile a model's train step and "
                                      "predict function to a chosen stage");
+cl::SubCommand predictCmd("predict",
+                          "Run a trained model's output on new inputs");
 cl::SubCommand gradcheckCmd(
     "gradcheck", "Check the autodiff gradient of a model's loss against "
                  "central finite differences (use f64 models)");
@@ -23,12 +25,13 @@ cl::SubCommand gradcheckCmd(
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dlg>"),
                                       cl::Required, cl::sub(trainCmd),
                                       cl::sub(compileCmd),
-                                      cl::sub(gradcheckCmd), cl::cat(category));
+                                      cl::sub(gradcheckCmd), cl::sub(predictCmd),
+                                      cl::cat(category));
 static cl::opt<bool>
     timing("timing",
            cl::desc("Print the time of every pass and of the JIT compile"),
            cl::sub(trainCmd), cl::sub(compileCmd), cl::sub(gradcheckCmd),
-           cl::cat(category));
+           cl::sub(predictCmd), cl::cat(category));
 static cl::opt<bool> printIRAfterAll(
     "mlir-print-ir-after-all",
     cl::desc("Print the IR after every pass (to stderr)"), cl::sub(trainCmd),
@@ -61,6 +64,7 @@ int main(int argc, char **argv) {
           "  dlc train FILE.dlg      train with the JIT, print metrics\n"
           "  dlc compile FILE.dlg    emit ast, dlc, linalg, llvm-mlir, llvm, "
           "asm or obj\n"
+          "  dlc predict FILE.dlg    run a trained model on new inputs\n"
           "  dlc gradcheck FILE.dlg  check gradients by finite differences\n\n"
           "Run 'dlc SUBCOMMAND --help' for the options of each.\n",
           &errs()))
@@ -71,7 +75,9 @@ int main(int argc, char **argv) {
     return dlc::runCompile();
   if (dlc::gradcheckCmd)
     return dlc::runGradcheck();
-  errs() << "dlc: error: expected a subcommand (train, compile or "
+  if (dlc::predictCmd)
+    return dlc::runPredict();
+  errs() << "dlc: error: expected a subcommand (train, compile, predict or "
             "gradcheck); see 'dlc --help'\n";
   return 1;
 }

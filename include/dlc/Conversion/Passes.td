@@ -64,7 +64,7 @@ def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
     a `memref.view` into a new last argument, `arena: memref<?xi8>`, at a
     64-byte-aligned offset (bump allocation in program order, no reuse), so
     that a call allocates nothing. Allocation sizes may depend on the
-    symbolic batch size (a `memref.dim` of an argument); the arena's size
+    symbolic batch size (a `memref.dim` along a dynamic dimension); the arena's size
     is then a polynomial in the batch size `b`, recorded on the function as
     `dlc.arena_bytes = [c0, c1, ...]` (bytes <= c0 + c1 b + c2 b^2 ...).
     The caller passes an arena at least that large, aligned to 64 bytes.

@@ -31,6 +31,11 @@ Dataset makeRegression(int64_t samples, int64_t features, int64_t informative,
 bool readCSV(const std::string &path, const std::string &target,
              Dataset &out, std::string &error);
 
+/// Reads a CSV file whose columns are all features (for prediction); `y`
+/// stays empty.
+bool readFeaturesCSV(const std::string &path, Dataset &out,
+                     std::string &error);
+
 /// Splits rows into (train, test) at random: `testFraction` of the rows,
 /// rounded up as scikit-learn's train_test_split does, go to test.
 void holdoutSplit(const Dataset &all, double testFraction, uint64_t seed,

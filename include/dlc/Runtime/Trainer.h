@@ -20,8 +20,16 @@ public:
   Trainer(const ModelInfo &model, const TrainConfig &config, Engine &engine)
       : model(model), config(config), engine(engine) {}
 
-  /// Looks up the compiled functions and initializes parameters by seed.
-  bool init(std::string &error);
+  /// Looks up the compiled functions (the train step only when `training`)
+  /// and initializes parameters by seed.
+  bool init(std::string &error, bool training = true);
+  /// Saves parameters and optimizer state as safetensors (atomically).
+  bool save(const std::string &path, std::string &error) const;
+  /// Loads parameters (required) and optimizer state (optional) from a
+  /// safetensors file, checking names, dtypes and shapes.
+  bool load(const std::string &path, std::string &error);
+  /// The output of the predict function on every row of `data`.
+  Buffer predictAll(const Dataset &data);
   /// Runs `config.epochs` epochs of shuffled mini-batches.
   void fit(const Dataset &train, const ProgressFn &progress);
   /// Metrics of the predict function on `data` (mse, accuracy).
@@ -41,6 +49,7 @@ private:
   Function step, predict;
   bool hasPredict = false;
   std::vector<Buffer> params, state;
+  std::vector<std::string> stateNames;
   Buffer x, y, lr, loss;
   int64_t numSteps = 0;
   double stepTime = 0;

@@ -15,18 +15,17 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
-/// Whether `size` is the symbolic batch size: a memref.dim of a function
-/// argument along a dynamic dimension (every symbolic dimension of a dlc
-/// model is the batch).
+/// Whether `size` is the symbolic batch size: a memref.dim along a dynamic
+/// dimension. In a dlc program every symbolic dimension is the batch (the
+/// language has one symbolic size; reshapes keep it, broadcasts never mix
+/// it with a static size), so any dynamic dimension will do.
 bool isBatchSize(Value size) {
   auto dim = size.getDefiningOp<memref::DimOp>();
   if (!dim)
     return false;
-  auto arg = dyn_cast<BlockArgument>(dim.getSource());
   std::optional<int64_t> index = dim.getConstantIndex();
   auto type = dyn_cast<MemRefType>(dim.getSource().getType());
-  return arg && index && type && type.isDynamicDim(*index) &&
-         isa<func::FuncOp>(arg.getOwner()->getParentOp());
+  return index && type && type.isDynamicDim(*index);
 }
 
 LogicalResult planFunction(func::FuncOp func) {

@@ -1,0 +1,89 @@
+// dlc predict: the trained model's output on new inputs, written as CSV.
+#include "Commands.h"
+
+#include "dlc/Runtime/Trainer.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+using namespace llvm;
+using namespace dlc;
+
+static cl::opt<std::string> loadCkpt(
+    "load", cl::desc("The trained parameters (safetensors from dlc train "
+                     "--save)"),
+    cl::value_desc("file"), cl::Required, cl::sub(predictCmd),
+    cl::cat(category));
+static cl::opt<std::string>
+    inputCSV("input",
+             cl::desc("CSV file of inputs: a header row, then one row of "
+                      "features per sample"),
+             cl::value_desc("file"), cl::Required, cl::sub(predictCmd),
+             cl::cat(category));
+static cl::opt<std::string>
+    outputCSV("output",
+              cl::desc("Write the outputs here as CSV ('-': stdout)"),
+              cl::value_desc("file"), cl::init("-"), cl::sub(predictCmd),
+              cl::cat(category));
+
+int dlc::runPredict() {
+  CommonOptions options = commonOptions();
+  Session s(options);
+  if (!s.load())
+    return 1;
+  const ModelInfo &info = s.info();
+  if (!info.output) {
+    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
+        << "model '" << info.name << "' has no 'output' statement";
+    return 1;
+  }
+  TrainConfig config;
+  if (mlir::failed(
+          readTrainConfig(s.program(), s.model(), &s.context(), config)))
+    return 1;
+  std::string error;
+  Dataset data;
+  if (!readFeaturesCSV(inputCSV, data, error))
+    return errs() << error << "\n", 1;
+  int64_t features = 1;
+  for (size_t i = 1; i < info.inputs[0].shape.size(); ++i)
+    features *= info.inputs[0].shape[i];
+  if (data.cols != features) {
+    Session::error(fmt::format("{}: has {} columns, but input '{}' of model "
+                               "'{}' takes {} features",
+                               std::string(inputCSV), data.cols,
+                               info.inputs[0].name, info.name, features));
+    return 1;
+  }
+  if (!s.lowerToLinalg() || !s.lowerToLLVM())
+    return 1;
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error);
+  if (!engine)
+    return Session::error("JIT compilation failed: " + error), 1;
+  Trainer model(info, config, *engine);
+  if (!model.init(error, /*training=*/false))
+    return Session::error(error), 1;
+  if (!model.load(loadCkpt, error))
+    return errs() << error << "\n", 1;
+  Buffer out = model.predictAll(data);
+
+  int64_t width = out.numElements() / std::max<int64_t>(data.rows, 1);
+  std::string text;
+  for (int64_t k = 0; k < width; ++k)
+    text += fmt::format("{}{}", k ? "," : "",
+                        width == 1 ? info.output->name
+                                   : fmt::format("{}{}", info.output->name, k));
+  text += "\n";
+  for (int64_t i = 0; i < data.rows; ++i) {
+    for (int64_t k = 0; k < width; ++k)
+      text += fmt::format("{}{:.9g}", k ? "," : "", out.get(i * width + k));
+    text += "\n";
+  }
+  if (outputCSV == "-") {
+    outs() << text;
+    return 0;
+  }
+  return writeOutputFile(outputCSV, text) ? 0 : 1;
+}

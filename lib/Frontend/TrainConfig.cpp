@@ -84,6 +84,22 @@ public:
 
 } // namespace
 
+std::vector<TensorInfo> dlc::optimizerState(const ModelInfo &model,
+                                            const TrainConfig &config) {
+  std::vector<TensorInfo> state;
+  for (const ParamInfo &p : model.params) {
+    if (config.optimizer == "sgd" && config.momentum != 0)
+      state.push_back({p.name + ".momentum", p.shape});
+    if (config.optimizer == "adam") {
+      state.push_back({p.name + ".adam_m", p.shape});
+      state.push_back({p.name + ".adam_v", p.shape});
+    }
+  }
+  if (config.optimizer == "adam")
+    state.push_back({"adam.step", {}});
+  return state;
+}
+
 LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
                                    MLIRContext *ctx, TrainConfig &config) {
   SettingReader r(program, ctx);

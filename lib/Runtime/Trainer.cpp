@@ -36,6 +36,16 @@ static void initialize(Buffer &p, const ParamInfo &info, uint64_t seed) {
   }
 }
 
+std::vector<Buffer> dlc::initialParameters(const ModelInfo &model,
+                                           const TrainConfig &config) {
+  std::vector<Buffer> params;
+  for (size_t i = 0; i < model.params.size(); ++i) {
+    params.emplace_back(model.params[i].shape, model.isF64);
+    initialize(params.back(), model.params[i], config.seed * 1000003 + i + 1);
+  }
+  return params;
+}
+
 static std::vector<int64_t> withBatch(const std::vector<int64_t> &shape,
                                       int64_t batch) {
   std::vector<int64_t> s = shape;
@@ -53,27 +63,12 @@ bool Trainer::init(std::string &error, bool training) {
   if (hasPredict && !engine.lookup(model.name + "_predict", predict, error))
     return false;
   bool f64 = model.isF64;
-  for (size_t i = 0; i < model.params.size(); ++i) {
-    params.emplace_back(model.params[i].shape, f64);
-    initialize(params.back(), model.params[i], config.seed * 1000003 + i + 1);
-  }
+  params = initialParameters(model, config);
   // Optimizer state, in the order of dlc-optimizer: per-parameter buffers,
   // then Adam's step count.
-  for (const ParamInfo &p : model.params) {
-    if (config.optimizer == "sgd" && config.momentum != 0) {
-      state.emplace_back(p.shape, f64);
-      stateNames.push_back(p.name + ".momentum");
-    }
-    if (config.optimizer == "adam") {
-      state.emplace_back(p.shape, f64);
-      stateNames.push_back(p.name + ".adam_m");
-      state.emplace_back(p.shape, f64);
-      stateNames.push_back(p.name + ".adam_v");
-    }
-  }
-  if (config.optimizer == "adam") {
-    state.emplace_back(std::vector<int64_t>{}, f64);
-    stateNames.push_back("adam.step");
+  for (const TensorInfo &t : optimizerState(model, config)) {
+    state.emplace_back(t.shape, f64);
+    stateNames.push_back(t.name);
   }
   x = Buffer(withBatch(model.inputs[0].shape, config.batch), f64);
   y = Buffer(withBatch(model.inputs[1].shape, config.batch), f64);
@@ -147,7 +142,10 @@ bool Trainer::save(const std::string &path, std::string &error) const {
                           error);
 }
 
-bool Trainer::load(const std::string &path, std::string &error) {
+bool dlc::loadCheckpoint(const std::string &path, const ModelInfo &model,
+                         std::vector<Buffer> &params,
+                         const std::vector<std::string> &stateNames,
+                         std::vector<Buffer> *state, std::string &error) {
   std::map<std::string, StoredTensor> stored;
   if (!readSafetensors(path, stored, error))
     return false;
@@ -187,9 +185,14 @@ bool Trainer::load(const std::string &path, std::string &error) {
   for (size_t i = 0; i < params.size(); ++i)
     if (!fill(model.params[i].name, params[i], true))
       return false;
-  for (size_t i = 0; i < state.size(); ++i)
-    if (!fill(stateNames[i], state[i], false))
-      return false;
+  for (size_t i = 0; i < stateNames.size(); ++i) {
+    if (state) {
+      if (!fill(stateNames[i], (*state)[i], false))
+        return false;
+    } else {
+      stored.erase(stateNames[i]);
+    }
+  }
   if (!stored.empty()) {
     error = path + ": error: tensor '" + stored.begin()->first +
             "' is not a parameter or optimizer state of '" + model.name +
@@ -197,6 +200,10 @@ bool Trainer::load(const std::string &path, std::string &error) {
     return false;
   }
   return true;
+}
+
+bool Trainer::load(const std::string &path, std::string &error) {
+  return loadCheckpoint(path, model, params, stateNames, &state, error);
 }
 
 Buffer Trainer::predictAll(const Dataset &data) {

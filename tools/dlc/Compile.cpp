@@ -2,6 +2,11 @@
 #include "Commands.h"
 
 #include "dlc/Runtime/Engine.h"
+#include "dlc/Runtime/Trainer.h"
+#include "dlc/Target/Deploy.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -44,6 +49,33 @@ static cl::opt<std::string>
                   "for the host triple, generic otherwise)"),
          cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(category));
 
+enum class Entry { Predict, TrainStep, Both };
+static cl::opt<std::string>
+    headerFile("header",
+               cl::desc("With --emit=obj: also write a C header for the "
+                        "object, and make the object self-contained "
+                        "(embedded weights, no dlc runtime)"),
+               cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<Entry> entry(
+    "entry", cl::desc("The entry points of the object (with --header)"),
+    cl::values(clEnumValN(Entry::Predict, "predict", "PREFIX_predict"),
+               clEnumValN(Entry::TrainStep, "train_step", "PREFIX_train_step"),
+               clEnumValN(Entry::Both, "both", "both (default)")),
+    cl::init(Entry::Both), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string>
+    weightsFile("weights",
+                cl::desc("Embed these parameters (safetensors from dlc train "
+                         "--save); default: the initializers' values"),
+                cl::value_desc("file"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<std::string>
+    prefix("prefix",
+           cl::desc("Prefix of every C symbol (default: the model's name)"),
+           cl::value_desc("name"), cl::sub(compileCmd), cl::cat(category));
+static cl::opt<int64_t> maxBatch(
+    "max-batch",
+    cl::desc("Batch size the object's built-in arena is sized for"),
+    cl::init(256), cl::sub(compileCmd), cl::cat(category));
+
 static bool writeOutput(StringRef contents) {
   if (output == "-") {
     outs() << contents;
@@ -52,8 +84,8 @@ static bool writeOutput(StringRef contents) {
   return writeOutputFile(output, contents);
 }
 
-/// LLVM IR, asm or an object file for the chosen target.
-static bool emitNative(Session &s) {
+/// LLVM IR, asm or an object file for the chosen target, into `result`.
+static bool emitNative(Session &s, SmallVectorImpl<char> &result) {
   initializeNativeTarget();
   InitializeAllTargetInfos();
   InitializeAllTargets();
@@ -102,8 +134,7 @@ static bool emitNative(Session &s) {
     Session::error("LLVM optimization failed: " + toString(std::move(err)));
     return false;
   }
-  SmallString<0> buffer;
-  raw_svector_ostream os(buffer);
+  raw_svector_ostream os(result);
   if (emit == Emit::LLVMIR) {
     module->print(os, nullptr);
   } else {
@@ -116,7 +147,69 @@ static bool emitNative(Session &s) {
     }
     pm.run(*module);
   }
-  return writeOutput(buffer);
+  return true;
+}
+
+/// `--emit=obj --header`: a self-contained object and its C header, both
+/// written only when both are ready.
+static int compileForDeployment(Session &s, const TrainConfig &config) {
+  if (emit != Emit::Obj)
+    return Session::error("--header needs --emit=obj"), 1;
+  if (output == "-")
+    return Session::error("--header needs an object file: give -o FILE"), 1;
+  DeploySpec spec;
+  spec.model = s.info();
+  spec.config = config;
+  spec.prefix = prefix.empty() ? spec.model.name : std::string(prefix);
+  spec.sourceFile = sys::path::filename(s.program().filename).str();
+  if (!isCIdentifier(spec.prefix))
+    return Session::error("--prefix '" + spec.prefix +
+                          "' is not a C identifier"),
+           1;
+  if (maxBatch < 1)
+    return Session::error("--max-batch must be at least 1"), 1;
+  spec.maxBatch = maxBatch;
+  spec.predict = entry != Entry::TrainStep;
+  spec.trainStep = entry != Entry::Predict;
+  if (spec.trainStep && spec.model.inputs.size() != 2)
+    return Session::error("the train_step entry needs a model with two "
+                          "inputs (features, target); '" +
+                          spec.model.name + "' has " +
+                          std::to_string(spec.model.inputs.size())),
+           1;
+
+  std::vector<Buffer> params = initialParameters(spec.model, config);
+  if (!weightsFile.empty()) {
+    std::vector<std::string> stateNames;
+    for (const TensorInfo &t : optimizerState(spec.model, config))
+      stateNames.push_back(t.name);
+    std::string error;
+    if (!loadCheckpoint(weightsFile, spec.model, params, stateNames, nullptr,
+                        error))
+      return errs() << error << "\n", 1;
+  }
+  for (const Buffer &p : params)
+    for (int64_t i = 0; i < p.numElements(); ++i)
+      spec.params.push_back(p.get(i));
+
+  std::string error;
+  if (mlir::failed(selectEntryPoints(s.module(), spec, error)))
+    return Session::error(error), 1;
+  if (!s.lowerToLinalg() || !s.lowerToLLVM())
+    return 1;
+  if (mlir::failed(finishDeployModule(s.module(), spec, error)))
+    return Session::error(error), 1;
+  SmallString<0> object;
+  if (!emitNative(s, object))
+    return 1;
+  std::string header = generateCHeader(spec);
+  if (!writeOutput(object))
+    return 1;
+  if (!writeOutputFile(headerFile, header)) {
+    sys::fs::remove(output); // no partial output
+    return 1;
+  }
+  return 0;
 }
 
 int dlc::runCompile() {
@@ -135,6 +228,8 @@ int dlc::runCompile() {
           readTrainConfig(s.program(), s.model(), &s.context(), config)) ||
       !s.addTraining(config))
     return 1;
+  if (!headerFile.empty())
+    return compileForDeployment(s, config);
   auto printModule = [&] {
     std::string text;
     raw_string_ostream os(text);
@@ -151,5 +246,6 @@ int dlc::runCompile() {
     return 1;
   if (emit == Emit::LLVMMLIR)
     return printModule();
-  return emitNative(s) ? 0 : 1;
+  SmallString<0> buffer;
+  return emitNative(s, buffer) && writeOutput(buffer) ? 0 : 1;
 }

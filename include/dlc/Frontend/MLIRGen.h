@@ -66,6 +66,12 @@ struct TrainConfig {
   std::vector<std::string> metrics;
 };
 
+/// The optimizer state of the train step, in the order dlc-optimizer gives
+/// it: per parameter the momentum buffer (`<p>.momentum`, SGD with
+/// momentum) or Adam's `<p>.adam_m` and `<p>.adam_v`, then `adam.step`.
+std::vector<TensorInfo> optimizerState(const ModelInfo &model,
+                                       const TrainConfig &config);
+
 /// Reads the train block of `model` (if any) into `config`. Errors are
 /// located in the model file.
 mlir::LogicalResult readTrainConfig(const Program &program, const Model &model,

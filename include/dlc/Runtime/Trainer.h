@@ -12,6 +12,19 @@
 
 namespace dlc {
 
+/// Parameters initialized as their initializers say (seeded by the train
+/// block's seed and the parameter's position unless it has its own seed).
+std::vector<Buffer> initialParameters(const ModelInfo &model,
+                                      const TrainConfig &config);
+
+/// Loads `params` (all required) and, when `state` is given, the optimizer
+/// state named `stateNames` (optional) from a safetensors file, checking
+/// names, dtypes and shapes. Without `state`, state tensors are skipped.
+bool loadCheckpoint(const std::string &path, const ModelInfo &model,
+                    std::vector<Buffer> &params,
+                    const std::vector<std::string> &stateNames,
+                    std::vector<Buffer> *state, std::string &error);
+
 /// Per-epoch progress: epoch (1-based), mean loss, samples per second.
 using ProgressFn = std::function<void(int64_t, double, double)>;
 

@@ -29,6 +29,12 @@ static cl::opt<std::string>
                  cl::desc("The CSV column holding the target (default: the "
                           "last column)"),
                  cl::value_desc("name"), cl::sub(trainCmd), cl::cat(category));
+static cl::opt<bool> standardizeFlag(
+    "standardize",
+    cl::desc("Standardize the features with the training rows' mean and "
+             "deviation (--train-csv replaces the train block's data source "
+             "and its options)"),
+    cl::sub(trainCmd), cl::cat(category));
 static cl::opt<int64_t> epochs("epochs", cl::desc("Override the epochs"),
                                cl::value_desc("N"), cl::sub(trainCmd),
                                cl::cat(category));
@@ -165,8 +171,11 @@ int dlc::runTrain() {
   Dataset all, train, test;
   std::string source = s.program().filename;
   std::string error;
+  // --train-csv replaces the train block's data source, options included.
+  bool fromBlock = trainCSV.empty();
   std::string target = targetColumn.getNumOccurrences() ? targetColumn
-                                                        : config.target;
+                       : fromBlock                      ? config.target
+                                                        : std::string();
   if (!trainCSV.empty()) {
     if (!readCSV(trainCSV, target, all, error))
       return errs() << error << "\n", 1;
@@ -203,7 +212,7 @@ int dlc::runTrain() {
   }
   if (!checkDataShape(s, train, source))
     return 1;
-  if (config.standardize)
+  if (standardizeFlag || (fromBlock && config.standardize))
     standardize(train, test.rows ? &test : nullptr);
 
   // Compile once: forward + backward + update, and predict.

@@ -8,6 +8,8 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <cmath>
+
 #include <map>
 
 using namespace dlc;
@@ -24,8 +26,10 @@ mlir::Location toLocation(MLIRContext *ctx, const Program &program,
 namespace {
 
 const char *const kKnownOps =
-    "exp, log, sqrt, abs, relu, sigmoid, tanh, neg, sum, mean, matmul, pow, "
-    "reshape, transpose, mse, bce_with_logits";
+    "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
+    "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
+    "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
+    "ge, eq, ne, where, mse, bce_with_logits, cross_entropy";
 
 /// Generates one function from the model's statements. Inputs that the
 /// function does not take make every value that depends on them
@@ -230,6 +234,8 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
       {"sigmoid", &FunctionGen::create<SigmoidOp>},
       {"tanh", &FunctionGen::create<TanhOp>},
       {"neg", &FunctionGen::create<NegOp>},
+      {"erf", &FunctionGen::create<ErfOp>},
+      {"stop_gradient", &FunctionGen::create<StopGradientOp>},
   };
   if (auto it = unary.find(op); it != unary.end()) {
     if (failed(onlyKeywords({})) || failed(genArgs(1)))
@@ -239,7 +245,174 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
         return Value();
     return (this->*(it->second))(e.loc, args, {});
   }
-  if (op == "sum" || op == "mean") {
+  // A number given as a keyword argument, or its default.
+  auto keywordNumber = [&](StringRef name, double fallback,
+                           double &out) -> LogicalResult {
+    out = fallback;
+    const KeywordArg *kw = e.findKeyword(name);
+    if (!kw)
+      return success();
+    const Expr &v = *kw->value;
+    bool negative =
+        v.kind == Expr::Kind::Unary && v.args[0]->kind == Expr::Kind::Number;
+    if (v.kind != Expr::Kind::Number && !negative)
+      return error(v.loc) << "expected a number";
+    out = negative ? -v.args[0]->number : v.number;
+    return success();
+  };
+  auto keywordInt = [&](StringRef name, int64_t fallback,
+                        int64_t &out) -> LogicalResult {
+    double v;
+    if (failed(keywordNumber(name, fallback, v)))
+      return failure();
+    if (v != static_cast<double>(static_cast<int64_t>(v)))
+      return error(e.findKeyword(name)->value->loc) << "expected an integer";
+    out = static_cast<int64_t>(v);
+    return success();
+  };
+  auto rankOf = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getRank();
+  };
+  auto axisInRange = [&](int64_t axis, Value v) -> LogicalResult {
+    int64_t rank = rankOf(v);
+    if (axis < -rank || axis >= rank)
+      return error(e.loc) << "axis " << axis << " is out of range for "
+                          << v.getType();
+    return success();
+  };
+
+  if (op == "leaky_relu" || op == "elu") {
+    double alpha;
+    if (failed(onlyKeywords({"alpha"})) ||
+        failed(keywordNumber("alpha", op == "elu" ? 1.0 : 0.01, alpha)) ||
+        failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    if (op == "elu") {
+      EluOp::Properties props;
+      props.setAlpha(b.getF64FloatAttr(alpha));
+      return create<EluOp>(e.loc, args, props);
+    }
+    LeakyReluOp::Properties props;
+    props.setAlpha(b.getF64FloatAttr(alpha));
+    return create<LeakyReluOp>(e.loc, args, props);
+  }
+  if (op == "gelu") {
+    // gelu(x) = x/2 (1 + erf(x / sqrt 2)), exact (as PyTorch's default).
+    if (failed(onlyKeywords({})) || failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    Location l = loc(e.loc);
+    Value x = args[0];
+    Value scaled = MulOp::create(
+        b, l, x, createScalarConstant(b, l, elementType, M_SQRT1_2));
+    Value onePlus = AddOp::create(b, l,
+                                  createScalarConstant(b, l, elementType, 1.0),
+                                  ErfOp::create(b, l, scaled));
+    Value half = MulOp::create(b, l, x,
+                               createScalarConstant(b, l, elementType, 0.5));
+    return MulOp::create(b, l, half, onePlus).getResult();
+  }
+  if (op == "clip") {
+    double lo, hi;
+    if (failed(onlyKeywords({"min", "max"})) ||
+        failed(keywordNumber("min", -INFINITY, lo)) ||
+        failed(keywordNumber("max", INFINITY, hi)) || failed(genArgs(1)))
+      return failure();
+    if (lo > hi)
+      return static_cast<LogicalResult>(error(e.loc)
+                                        << "clip: min exceeds max");
+    if (!args[0])
+      return Value();
+    ClipOp::Properties props;
+    props.setMin(b.getF64FloatAttr(lo));
+    props.setMax(b.getF64FloatAttr(hi));
+    return create<ClipOp>(e.loc, args, props);
+  }
+  if (op == "softmax" || op == "log_softmax" || op == "argmax") {
+    int64_t axis;
+    if (failed(onlyKeywords({"axis"})) || failed(keywordInt("axis", -1, axis)) ||
+        failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    if (failed(axisInRange(axis, args[0])))
+      return failure();
+    if (op == "argmax") {
+      ArgmaxOp::Properties props;
+      props.setAxis(b.getI64IntegerAttr(axis));
+      return create<ArgmaxOp>(e.loc, args, props);
+    }
+    SoftmaxOp::Properties props;
+    props.setAxis(b.getI64IntegerAttr(axis));
+    OperationState state(loc(e.loc), op == "softmax"
+                                         ? SoftmaxOp::getOperationName()
+                                         : LogSoftmaxOp::getOperationName());
+    state.addOperands(args);
+    state.addTypes(args[0].getType());
+    state.addAttribute("axis", b.getI64IntegerAttr(axis));
+    return b.create(state)->getResult(0);
+  }
+  if (op == "one_hot") {
+    int64_t classes;
+    if (failed(onlyKeywords({"classes"})) ||
+        failed(keywordInt("classes", 0, classes)) || failed(genArgs(1)))
+      return failure();
+    if (classes < 1)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "one_hot needs classes: N with N >= 1");
+    OneHotOp::Properties props;
+    props.setClasses(b.getI64IntegerAttr(classes));
+    return create<OneHotOp>(e.loc, args, props);
+  }
+  if (op == "cross_entropy") {
+    if (failed(onlyKeywords({})) || failed(genArgs(2)))
+      return failure();
+    return create<CrossEntropyOp>(e.loc, args);
+  }
+  static const llvm::StringMap<ComparePredicate> comparisons = {
+      {"eq", ComparePredicate::eq}, {"ne", ComparePredicate::ne},
+      {"lt", ComparePredicate::lt}, {"le", ComparePredicate::le},
+      {"gt", ComparePredicate::gt}, {"ge", ComparePredicate::ge}};
+  if (auto it = comparisons.find(op); it != comparisons.end()) {
+    if (failed(onlyKeywords({})) || failed(genArgs(2)))
+      return failure();
+    CompareOp::Properties props;
+    props.setPredicate(
+        ComparePredicateAttr::get(b.getContext(), it->second));
+    return create<CompareOp>(e.loc, args, props);
+  }
+  if (op == "where") {
+    if (failed(onlyKeywords({})) || failed(genArgs(3)))
+      return failure();
+    return create<SelectOp>(e.loc, args);
+  }
+  if (op == "flatten") {
+    // [batch, d1, d2, ...] -> [batch, d1 * d2 * ...].
+    if (failed(onlyKeywords({})) || failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    auto type = cast<RankedTensorType>(args[0].getType());
+    if (type.getRank() < 1)
+      return static_cast<LogicalResult>(error(e.loc)
+                                        << "flatten needs a batched tensor");
+    int64_t rest = 1;
+    for (int64_t d : type.getShape().drop_front()) {
+      if (ShapedType::isDynamic(d))
+        return static_cast<LogicalResult>(
+            error(e.loc) << "flatten keeps only the first dimension symbolic");
+      rest *= d;
+    }
+    auto resultType =
+        RankedTensorType::get({type.getDimSize(0), rest}, type.getElementType());
+    if (resultType == type)
+      return args[0];
+    return ReshapeOp::create(b, loc(e.loc), resultType, args[0]).getResult();
+  }
+  if (op == "sum" || op == "mean" || op == "max" || op == "min") {
     if (failed(onlyKeywords({"axis", "axes", "keepdims"})) ||
         failed(genArgs(1)))
       return failure();
@@ -260,6 +433,18 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
       props.setKeepdims(b.getUnitAttr());
     if (op == "sum")
       return create<SumOp>(e.loc, args, props);
+    if (op == "max" || op == "min") {
+      if (op == "max") {
+        MaxOp::Properties p;
+        p.setAxes(props.getAxes());
+        p.setKeepdims(props.getKeepdims());
+        return create<MaxOp>(e.loc, args, p);
+      }
+      MinOp::Properties p;
+      p.setAxes(props.getAxes());
+      p.setKeepdims(props.getKeepdims());
+      return create<MinOp>(e.loc, args, p);
+    }
     MeanOp::Properties meanProps;
     meanProps.setAxes(props.getAxes());
     meanProps.setKeepdims(props.getKeepdims());

@@ -52,3 +52,17 @@ func.func @located_loss(%w: tensor<f32> {dlc.param}) -> tensor<f32> attributes {
   %0 = dlc.neg %w : tensor<f32> loc("model.dlg":3:7)
   return %0 : tensor<f32>
 }
+
+// -----
+
+// No gradient flows through stop_gradient: only the second factor's remains.
+// CHECK-LABEL: func.func @stopped_loss_grad
+// CHECK: %[[S:.*]] = dlc.stop_gradient %arg0
+// CHECK: %[[G:.*]] = dlc.mul %{{.*}}, %[[S]]
+// CHECK-NOT: dlc.add
+// CHECK: return %{{.*}}, %[[G]]
+func.func @stopped_loss(%w: tensor<f32> {dlc.param}) -> tensor<f32> attributes {dlc.loss} {
+  %0 = dlc.stop_gradient %w : tensor<f32>
+  %1 = dlc.mul %0, %w : tensor<f32>, tensor<f32>
+  return %1 : tensor<f32>
+}

@@ -106,6 +106,68 @@ Value buildScalar(SignOp, OpBuilder &b, Location loc, ValueRange a) {
                                  negOrZero);
 }
 
+Value buildScalar(ErfOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::ErfOp::create(b, loc, a[0]);
+}
+Value buildScalar(StopGradientOp, OpBuilder &, Location, ValueRange a) {
+  return a[0];
+}
+Value buildScalar(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         a[0], zero(b, loc, a[0]));
+  Value scaled = arith::MulFOp::create(
+      b, loc, a[0],
+      floatConstant(b, loc, a[0].getType(), op.getAlpha().convertToDouble()));
+  return arith::SelectOp::create(b, loc, positive, a[0], scaled);
+}
+Value buildScalar(EluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         a[0], zero(b, loc, a[0]));
+  Value expm1 = math::ExpM1Op::create(b, loc, a[0]);
+  Value scaled = arith::MulFOp::create(
+      b, loc, expm1,
+      floatConstant(b, loc, a[0].getType(), op.getAlpha().convertToDouble()));
+  return arith::SelectOp::create(b, loc, positive, a[0], scaled);
+}
+Value buildScalar(ClipOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Type t = a[0].getType();
+  Value lo = floatConstant(b, loc, t, op.getMin().convertToDouble());
+  Value hi = floatConstant(b, loc, t, op.getMax().convertToDouble());
+  return arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, a[0], lo), hi);
+}
+Value buildScalar(CompareOp op, OpBuilder &b, Location loc, ValueRange a) {
+  arith::CmpFPredicate predicate;
+  switch (op.getPredicate()) {
+  case ComparePredicate::eq:
+    predicate = arith::CmpFPredicate::OEQ;
+    break;
+  case ComparePredicate::ne:
+    predicate = arith::CmpFPredicate::UNE;
+    break;
+  case ComparePredicate::lt:
+    predicate = arith::CmpFPredicate::OLT;
+    break;
+  case ComparePredicate::le:
+    predicate = arith::CmpFPredicate::OLE;
+    break;
+  case ComparePredicate::gt:
+    predicate = arith::CmpFPredicate::OGT;
+    break;
+  case ComparePredicate::ge:
+    predicate = arith::CmpFPredicate::OGE;
+    break;
+  }
+  Value c = arith::CmpFOp::create(b, loc, predicate, a[0], a[1]);
+  return arith::SelectOp::create(b, loc, c, one(b, loc, a[0]),
+                                 zero(b, loc, a[0]));
+}
+Value buildScalar(SelectOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value c = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, a[0],
+                                  zero(b, loc, a[0]));
+  return arith::SelectOp::create(b, loc, c, a[1], a[2]);
+}
+
 /// Lowers an elementwise op (unary, or binary with numpy broadcasting) to
 /// one linalg.generic.
 template <typename OpTy>
@@ -197,5 +259,9 @@ void mlir::dlc::populateElementwiseLoweringPatterns(
                ElementwiseLowering<SqrtOp>, ElementwiseLowering<AbsOp>,
                ElementwiseLowering<ReluOp>, ElementwiseLowering<SigmoidOp>,
                ElementwiseLowering<TanhOp>, ElementwiseLowering<SignOp>,
-               ElementwiseLowering<StepOp>>(ctx);
+               ElementwiseLowering<StepOp>, ElementwiseLowering<ErfOp>,
+               ElementwiseLowering<StopGradientOp>,
+               ElementwiseLowering<LeakyReluOp>, ElementwiseLowering<EluOp>,
+               ElementwiseLowering<ClipOp>, ElementwiseLowering<CompareOp>,
+               ElementwiseLowering<SelectOp>>(ctx);
 }

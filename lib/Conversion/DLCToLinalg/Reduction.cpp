@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -40,10 +42,14 @@ Value countAlong(OpBuilder &b, Location loc, Value input,
   return count;
 }
 
-/// Sums `input` over `axes` (all when empty); `divisor`, when given, divides
-/// every sum. Keeps reduced dimensions as size 1 when `keepdims`.
-Value buildSum(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-               bool keepdims, RankedTensorType resultType, Value divisor) {
+enum class Combiner { Sum, Max, Min };
+
+/// Reduces `input` over `axes` (all when empty) with `combiner`; `divisor`,
+/// when given, divides every result. Keeps reduced dimensions as size 1 when
+/// `keepdims`.
+Value buildReduction(OpBuilder &b, Location loc, Combiner combiner,
+                     Value input, ArrayRef<int64_t> axes, bool keepdims,
+                     RankedTensorType resultType, Value divisor) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
@@ -64,15 +70,25 @@ Value buildSum(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
       sizes.push_back(tensor::DimOp::create(b, loc, input, i));
   }
   auto sumType = RankedTensorType::get(keptShape, type.getElementType());
-  Value init = createFilled(b, loc, sumType, sizes, 0.0);
+  double initial = combiner == Combiner::Sum   ? 0.0
+                   : combiner == Combiner::Max ? -INFINITY
+                                               : INFINITY;
+  Value init = createFilled(b, loc, sumType, sizes, initial);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
                               AffineMap::get(rank, 0, outExprs, ctx)};
   Value sum =
       linalg::GenericOp::create(
           b, loc, TypeRange{sumType}, ValueRange{input}, ValueRange{init},
           maps, iterators,
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            Value s = arith::AddFOp::create(nb, l, args[1], args[0]);
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value s =
+                combiner == Combiner::Sum
+                    ? arith::AddFOp::create(nb, l, args[1], args[0]).getResult()
+                : combiner == Combiner::Max
+                    ? arith::MaximumFOp::create(nb, l, args[1], args[0])
+                          .getResult()
+                    : arith::MinimumFOp::create(nb, l, args[1], args[0])
+                          .getResult();
             linalg::YieldOp::create(nb, l, s);
           })
           .getResult(0);
@@ -103,9 +119,24 @@ struct SumLowering : OpConversionPattern<SumOp> {
   LogicalResult
   matchAndRewrite(SumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, buildSum(rewriter, op.getLoc(), adaptor.getOperand(),
-                                    op.getAxes(), op.getKeepdims(),
-                                    op.getType(), Value()));
+    rewriter.replaceOp(op, buildReduction(rewriter, op.getLoc(),
+                                          Combiner::Sum, adaptor.getOperand(),
+                                          op.getAxes(), op.getKeepdims(),
+                                          op.getType(), Value()));
+    return success();
+  }
+};
+
+template <typename OpTy, Combiner combiner>
+struct ExtremumLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, buildReduction(rewriter, op.getLoc(), combiner,
+                                          adaptor.getOperand(), op.getAxes(),
+                                          op.getKeepdims(), op.getType(),
+                                          Value()));
     return success();
   }
 };
@@ -117,9 +148,10 @@ struct MeanLowering : OpConversionPattern<MeanOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value count =
         countAlong(rewriter, op.getLoc(), adaptor.getOperand(), op.getAxes());
-    rewriter.replaceOp(op, buildSum(rewriter, op.getLoc(), adaptor.getOperand(),
-                                    op.getAxes(), op.getKeepdims(),
-                                    op.getType(), count));
+    rewriter.replaceOp(op, buildReduction(rewriter, op.getLoc(),
+                                          Combiner::Sum, adaptor.getOperand(),
+                                          op.getAxes(), op.getKeepdims(),
+                                          op.getType(), count));
     return success();
   }
 };
@@ -179,9 +211,170 @@ struct BceDecomposition : OpConversionPattern<BceWithLogitsOp> {
   }
 };
 
+/// x - max(x, axis): the stable shift of softmax and log-softmax.
+Value shiftedByMax(OpBuilder &b, Location loc, Value x, int64_t axis) {
+  Value max = MaxOp::create(b, loc, x, ArrayRef<int64_t>{axis}, true);
+  // The shift is a constant for the math; stop_gradient documents it.
+  return SubOp::create(b, loc, x, StopGradientOp::create(b, loc, max));
+}
+
+int64_t positiveAxis(uint64_t axis, Value v) {
+  auto a = static_cast<int64_t>(axis);
+  return a < 0 ? a + cast<RankedTensorType>(v.getType()).getRank() : a;
+}
+
+/// softmax(x) = exp(x - m) / sum(exp(x - m)).
+struct SoftmaxDecomposition : OpConversionPattern<SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t axis = positiveAxis(op.getAxis(), adaptor.getOperand());
+    Value e = ExpOp::create(rewriter, loc,
+                            shiftedByMax(rewriter, loc, adaptor.getOperand(),
+                                         axis));
+    Value total = SumOp::create(rewriter, loc, e, ArrayRef<int64_t>{axis}, true);
+    rewriter.replaceOpWithNewOp<DivOp>(op, e, total);
+    return success();
+  }
+};
+
+/// log_softmax(x) = (x - m) - log(sum(exp(x - m))).
+Value logSoftmax(OpBuilder &b, Location loc, Value x, int64_t axis) {
+  Value shifted = shiftedByMax(b, loc, x, axis);
+  Value total = SumOp::create(b, loc, ExpOp::create(b, loc, shifted),
+                              ArrayRef<int64_t>{axis}, true);
+  return SubOp::create(b, loc, shifted, LogOp::create(b, loc, total));
+}
+
+struct LogSoftmaxDecomposition : OpConversionPattern<LogSoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LogSoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    int64_t axis = positiveAxis(op.getAxis(), adaptor.getOperand());
+    rewriter.replaceOp(op, logSoftmax(rewriter, op.getLoc(),
+                                      adaptor.getOperand(), axis));
+    return success();
+  }
+};
+
+/// cross_entropy(z, y) = -mean_i(sum_k(one_hot(y)[i, k] * log_softmax(z)[i, k])).
+struct CrossEntropyDecomposition : OpConversionPattern<CrossEntropyOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CrossEntropyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value z = adaptor.getLogits();
+    int64_t classes = op.getLogits().getType().getDimSize(1);
+    Value logp = logSoftmax(rewriter, loc, z, 1);
+    Value target = OneHotOp::create(rewriter, loc, adaptor.getLabels(), classes);
+    Value picked = SumOp::create(rewriter, loc,
+                                 MulOp::create(rewriter, loc, target, logp),
+                                 ArrayRef<int64_t>{1}, false);
+    Value mean = MeanOp::create(rewriter, loc, picked, ArrayRef<int64_t>{}, false);
+    rewriter.replaceOpWithNewOp<NegOp>(op, mean);
+    return success();
+  }
+};
+
+/// one_hot: out[..., k] = (labels[...] == k).
+struct OneHotLowering : OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = op.getType();
+    int64_t rank = resultType.getRank();
+    Value init = createEmpty(rewriter, loc, resultType,
+                             dynamicSizesOf(rewriter, loc, adaptor.getLabels()));
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineExpr> inExprs;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      inExprs.push_back(getAffineDimExpr(i, ctx));
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, inExprs, ctx),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    Type elementType = resultType.getElementType();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{adaptor.getLabels()},
+        ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value k = linalg::IndexOp::create(b, l, rank - 1);
+          Value ki = arith::IndexCastOp::create(b, l, b.getI64Type(), k);
+          Value kf = arith::SIToFPOp::create(b, l, elementType, ki);
+          Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                            args[0], kf);
+          Value v = arith::SelectOp::create(
+              b, l, hit, floatConstant(b, l, elementType, 1.0),
+              floatConstant(b, l, elementType, 0.0));
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// argmax: a reduction carrying (best value, its index); the first index
+/// wins ties.
+struct ArgmaxLowering : OpConversionPattern<ArgmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ArgmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value input = adaptor.getOperand();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    int64_t axis = positiveAxis(op.getAxis(), input);
+    auto resultType = op.getType();
+    SmallVector<Value> sizes;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t i = 0; i < rank; ++i) {
+      iterators.push_back(i == axis ? utils::IteratorType::reduction
+                                    : utils::IteratorType::parallel);
+      if (i == axis)
+        continue;
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+      if (type.isDynamicDim(i))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, input, i));
+    }
+    Value best = createFilled(rewriter, loc, resultType, sizes, -INFINITY);
+    Value index = createFilled(rewriter, loc, resultType, sizes, -1.0);
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank), outMap,
+                                outMap};
+    Type elementType = resultType.getElementType();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType, resultType}, ValueRange{input},
+        ValueRange{best, index}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value k = linalg::IndexOp::create(b, l, axis);
+          Value ki = arith::IndexCastOp::create(b, l, b.getI64Type(), k);
+          Value kf = arith::SIToFPOp::create(b, l, elementType, ki);
+          Value better = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OGT, args[0], args[1]);
+          Value v = arith::SelectOp::create(b, l, better, args[0], args[1]);
+          Value i = arith::SelectOp::create(b, l, better, kf, args[2]);
+          linalg::YieldOp::create(b, l, ValueRange{v, i});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::dlc::populateReductionLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<SumLowering, MeanLowering, SizeLowering, MseDecomposition,
-               BceDecomposition>(patterns.getContext());
+               BceDecomposition, SoftmaxDecomposition, LogSoftmaxDecomposition,
+               CrossEntropyDecomposition, OneHotLowering, ArgmaxLowering,
+               ExtremumLowering<MaxOp, Combiner::Max>,
+               ExtremumLowering<MinOp, Combiner::Min>>(patterns.getContext());
 }

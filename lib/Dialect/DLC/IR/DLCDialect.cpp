@@ -6,6 +6,7 @@ using namespace mlir;
 using namespace mlir::dlc;
 
 #include "dlc/Dialect/DLC/IR/DLCOpsDialect.cpp.inc"
+#include "dlc/Dialect/DLC/IR/DLCEnums.cpp.inc"
 #include "dlc/Dialect/DLC/IR/DLCInterfaces.cpp.inc"
 
 void DLCDialect::initialize() {

@@ -349,3 +349,183 @@ LogicalResult BceWithLogitsOp::buildGradients(OpBuilder &b, ValueRange grads,
   out.push_back(MulOp::create(b, loc, negZ, scale));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Activations with parameters, erf, stop_gradient
+//===----------------------------------------------------------------------===//
+
+static Value compare(OpBuilder &b, Location loc, ComparePredicate predicate,
+                     Value lhs, Value rhs) {
+  return CompareOp::create(b, loc, predicate, lhs, rhs);
+}
+
+LogicalResult ErfOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  // d erf(x)/dx = 2/sqrt(pi) exp(-x^2).
+  Location loc = getLoc();
+  Value x = getOperand();
+  Value e = ExpOp::create(b, loc,
+                          NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
+  Value d = MulOp::create(b, loc, e, scalar(b, loc, x, 1.1283791670955126));
+  out.push_back(MulOp::create(b, loc, grads[0], d));
+  return success();
+}
+
+LogicalResult StopGradientOp::buildGradients(OpBuilder &, ValueRange,
+                                             SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+LogicalResult LeakyReluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                          SmallVectorImpl<Value> &out) {
+  // g * (x > 0 ? 1 : alpha).
+  Location loc = getLoc();
+  Value x = getOperand();
+  Value slope = SelectOp::create(b, loc, StepOp::create(b, loc, x),
+                                 scalar(b, loc, x, 1.0),
+                                 scalar(b, loc, x, getAlpha().convertToDouble()));
+  out.push_back(MulOp::create(b, loc, grads[0], slope));
+  return success();
+}
+
+LogicalResult EluOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  // g * (x > 0 ? 1 : result + alpha).
+  Location loc = getLoc();
+  Value x = getOperand();
+  Value negative = AddOp::create(
+      b, loc, getResult(), scalar(b, loc, x, getAlpha().convertToDouble()));
+  Value slope = SelectOp::create(b, loc, StepOp::create(b, loc, x),
+                                 scalar(b, loc, x, 1.0), negative);
+  out.push_back(MulOp::create(b, loc, grads[0], slope));
+  return success();
+}
+
+LogicalResult ClipOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  // The gradient passes where min <= x <= max (as torch.clamp).
+  Location loc = getLoc();
+  Value x = getOperand();
+  Value above = compare(b, loc, ComparePredicate::ge, x,
+                        scalar(b, loc, x, getMin().convertToDouble()));
+  Value below = compare(b, loc, ComparePredicate::le, x,
+                        scalar(b, loc, x, getMax().convertToDouble()));
+  Value inside = MulOp::create(b, loc, above, below);
+  out.push_back(MulOp::create(b, loc, grads[0], inside));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison and selection
+//===----------------------------------------------------------------------===//
+
+LogicalResult CompareOp::buildGradients(OpBuilder &, ValueRange,
+                                        SmallVectorImpl<Value> &out) {
+  out.append(2, Value());
+  return success();
+}
+
+LogicalResult SelectOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  Value zero = scalar(b, loc, g, 0.0);
+  out.push_back(Value());
+  out.push_back(unbroadcast(b, loc,
+                            SelectOp::create(b, loc, getCondition(), g, zero),
+                            getOnTrue().getType()));
+  out.push_back(unbroadcast(b, loc,
+                            SelectOp::create(b, loc, getCondition(), zero, g),
+                            getOnFalse().getType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Classification
+//===----------------------------------------------------------------------===//
+
+static int64_t normalizedAxis(int64_t axis, Value v) {
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // s * (g - sum(g * s, axis)).
+  Location loc = getLoc();
+  Value s = getResult();
+  int64_t axis = normalizedAxis(getAxis(), s);
+  Value gs = MulOp::create(b, loc, grads[0], s);
+  Value dot = SumOp::create(b, loc, gs, ArrayRef<int64_t>{axis}, true);
+  out.push_back(MulOp::create(b, loc, s, SubOp::create(b, loc, grads[0], dot)));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                           SmallVectorImpl<Value> &out) {
+  // g - softmax * sum(g, axis).
+  Location loc = getLoc();
+  int64_t axis = normalizedAxis(getAxis(), getResult());
+  Value total = SumOp::create(b, loc, grads[0], ArrayRef<int64_t>{axis}, true);
+  Value softmax = ExpOp::create(b, loc, getResult());
+  out.push_back(SubOp::create(b, loc, grads[0],
+                              MulOp::create(b, loc, softmax, total)));
+  return success();
+}
+
+LogicalResult OneHotOp::buildGradients(OpBuilder &, ValueRange,
+                                       SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                             SmallVectorImpl<Value> &out) {
+  // (softmax(z) - one_hot(y)) * g / batch.
+  Location loc = getLoc();
+  Value z = getLogits();
+  int64_t classes = cast<RankedTensorType>(z.getType()).getDimSize(1);
+  Value probs = SoftmaxOp::create(b, loc, z, 1);
+  Value target = OneHotOp::create(b, loc, getLabels(), classes);
+  Value batch = SizeOp::create(b, loc, z, ArrayRef<int64_t>{0});
+  Value scale = DivOp::create(b, loc, grads[0], batch);
+  out.push_back(
+      MulOp::create(b, loc, SubOp::create(b, loc, probs, target), scale));
+  out.push_back(Value());
+  return success();
+}
+
+LogicalResult ArgmaxOp::buildGradients(OpBuilder &, ValueRange,
+                                       SmallVectorImpl<Value> &out) {
+  out.push_back(Value());
+  return success();
+}
+
+/// The gradient of a max or min reduction: shared equally by the elements
+/// equal to the result (as torch.amax / torch.amin).
+template <typename OpTy>
+static LogicalResult extremumGradient(OpTy op, OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  Location loc = op.getLoc();
+  Value x = op.getOperand();
+  Value best = broadcastReduced(b, loc, op.getResult(), x, op.getAxes(),
+                                op.getKeepdims());
+  Value mask = compare(b, loc, ComparePredicate::eq, x, best);
+  Value count = SumOp::create(b, loc, mask, op.getAxes(), op.getKeepdims());
+  Value share = DivOp::create(b, loc, grads[0], count);
+  Value spread =
+      broadcastReduced(b, loc, share, x, op.getAxes(), op.getKeepdims());
+  out.push_back(MulOp::create(b, loc, spread, mask));
+  return success();
+}
+
+LogicalResult MaxOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  return extremumGradient(*this, b, grads, out);
+}
+
+LogicalResult MinOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                    SmallVectorImpl<Value> &out) {
+  return extremumGradient(*this, b, grads, out);
+}

@@ -333,5 +333,119 @@ LogicalResult BceWithLogitsOp::inferReturnTypes(
   return inferLoss(loc, "bce_with_logits", adaptor, results);
 }
 
+//===----------------------------------------------------------------------===//
+// Max and min reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaxOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return inferReduction(loc, adaptor, results);
+}
+
+LogicalResult MinOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return inferReduction(loc, adaptor, results);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops with attributes, comparison and selection
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipOp::verify() {
+  if (getMin().convertToDouble() > getMax().convertToDouble())
+    return emitOpError("min (") << getMin().convertToDouble()
+                                << ") exceeds max ("
+                                << getMax().convertToDouble() << ")";
+  return success();
+}
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  return inferBroadcastType(loc, adaptor.getLhs().getType(),
+                            adaptor.getRhs().getType(), results);
+}
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  SmallVector<Type> pair;
+  if (failed(inferBroadcastType(loc, adaptor.getOnTrue().getType(),
+                                adaptor.getOnFalse().getType(), pair)) ||
+      failed(inferBroadcastType(loc, adaptor.getCondition().getType(),
+                                pair[0], results)))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Classification
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> static LogicalResult verifyAxis(OpTy op) {
+  int64_t rank = op.getOperand().getType().getRank();
+  auto axis = static_cast<int64_t>(op.getAxis());
+  if (axis < -rank || axis >= rank)
+    return op.emitOpError("axis ") << axis << " is out of range for "
+                                   << op.getOperand().getType();
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() { return verifyAxis(*this); }
+LogicalResult LogSoftmaxOp::verify() { return verifyAxis(*this); }
+
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
+  SmallVector<int64_t> shape(labels.getShape());
+  if (adaptor.getClasses() < 1)
+    return emitOptionalError(loc, "one_hot needs at least one class");
+  shape.push_back(adaptor.getClasses());
+  results.push_back(RankedTensorType::get(shape, labels.getElementType()));
+  return success();
+}
+
+LogicalResult CrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  auto logits = cast<RankedTensorType>(adaptor.getLogits().getType());
+  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
+  if (logits.getRank() != 2 || labels.getRank() != 1)
+    return emitOptionalError(
+        loc, "cross_entropy expects logits [batch, classes] and labels "
+             "[batch], got " +
+                 typeToString(logits) + " and " + typeToString(labels));
+  if (logits.getDimSize(0) != labels.getDimSize(0) ||
+      logits.getElementType() != labels.getElementType())
+    return emitOptionalError(loc, "cross_entropy: logits " +
+                                      typeToString(logits) + " and labels " +
+                                      typeToString(labels) +
+                                      " have different batch sizes or types");
+  results.push_back(RankedTensorType::get({}, logits.getElementType()));
+  return success();
+}
+
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getOperand().getType());
+  FailureOr<RankedTensorType> result = inferReductionType(
+      loc, type, ArrayRef<int64_t>{static_cast<int64_t>(adaptor.getAxis())},
+      false);
+  if (failed(result))
+    return failure();
+  results.push_back(*result);
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"

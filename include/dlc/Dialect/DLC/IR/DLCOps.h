@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dlc/Dialect/DLC/IR/DLCEnums.h.inc"
 #include "dlc/Dialect/DLC/IR/DLCInterfaces.h.inc"
 
 namespace mlir::dlc {

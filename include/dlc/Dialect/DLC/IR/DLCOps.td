@@ -6,6 +6,7 @@ include "dlc/Dialect/DLC/IR/DLCBase.td"
 include "dlc/Dialect/DLC/IR/DLCInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/EnumAttr.td"
 
 def DLC_GradientOpInterfaceTrait :
     DeclareOpInterfaceMethods<DLC_GradientOpInterface>;
@@ -125,8 +126,151 @@ def DLC_AbsOp : DLC_UnaryOp<"abs", "|x|">;
 def DLC_ReluOp : DLC_UnaryOp<"relu", "max(x, 0)">;
 def DLC_SigmoidOp : DLC_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def DLC_TanhOp : DLC_UnaryOp<"tanh", "tanh(x)">;
+def DLC_ErfOp : DLC_UnaryOp<"erf", "erf(x)">;
+def DLC_StopGradientOp : DLC_UnaryOp<"stop_gradient",
+    "x, with a zero gradient (the value is a constant for autodiff)">;
 def DLC_SignOp : DLC_UnaryOp<"sign", "sign(x) (-1, 0 or 1; zero gradient)">;
 def DLC_StepOp : DLC_UnaryOp<"step", "x > 0 ? 1 : 0 (zero gradient)">;
+
+class DLC_ParamUnaryOp<string mnemonic, string formula, dag attrs>
+    : DLC_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                        DLC_GradientOpInterfaceTrait]> {
+  let summary = "Elementwise " # formula;
+  let arguments = !con((ins DLC_FloatTensor:$operand), attrs);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand)";
+  let description = "Computes `" # formula # "` for every element.\n\n"
+    "```mlir\n%r = dlc." # mnemonic # " %x {...} : tensor<?x4xf32>\n```";
+}
+
+def DLC_LeakyReluOp : DLC_ParamUnaryOp<"leaky_relu", "x > 0 ? x : alpha * x",
+    (ins F64Attr:$alpha)>;
+def DLC_EluOp : DLC_ParamUnaryOp<"elu", "x > 0 ? x : alpha * (exp(x) - 1)",
+    (ins F64Attr:$alpha)>;
+def DLC_ClipOp : DLC_ParamUnaryOp<"clip", "min(max(x, min), max)",
+    (ins F64Attr:$min, F64Attr:$max)> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison and selection (no gradient through the condition)
+//===----------------------------------------------------------------------===//
+
+def DLC_ComparePredicate : I64EnumAttr<"ComparePredicate", "",
+    [I64EnumAttrCase<"eq", 0>, I64EnumAttrCase<"ne", 1>,
+     I64EnumAttrCase<"lt", 2>, I64EnumAttrCase<"le", 3>,
+     I64EnumAttrCase<"gt", 4>, I64EnumAttrCase<"ge", 5>]> {
+  let cppNamespace = "::mlir::dlc";
+}
+
+def DLC_CompareOp : DLC_Op<"compare", [Pure, InferTypeOpAdaptor,
+                                       DLC_GradientOpInterfaceTrait]> {
+  let summary = "Elementwise comparison giving 1.0 (true) or 0.0 (false)";
+  let description = [{
+    Compares with numpy broadcasting. The result is a float tensor of 0s and
+    1s (usable as a mask or a metric); it has no gradient.
+
+    ```mlir
+    %m = dlc.compare lt, %a, %b : tensor<?x4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins DLC_ComparePredicate:$predicate, DLC_FloatTensor:$lhs,
+                       DLC_FloatTensor:$rhs);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+}
+
+def DLC_SelectOp : DLC_Op<"select", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "Elementwise `condition != 0 ? on_true : on_false`";
+  let description = [{
+    All three operands broadcast together. The gradient flows to the chosen
+    operand; the condition has none.
+
+    ```mlir
+    %r = dlc.select %c, %a, %b : tensor<?x4xf32>, tensor<?x4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$condition, DLC_FloatTensor:$on_true,
+                       DLC_FloatTensor:$on_false);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:` type($condition) `,`
+    type($on_true) `,` type($on_false)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Classification
+//===----------------------------------------------------------------------===//
+
+class DLC_SoftmaxLikeOp<string mnemonic, string what>
+    : DLC_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                        DLC_GradientOpInterfaceTrait]> {
+  let summary = what # " along one axis";
+  let description = what # " along `axis` (negative counts from the end), "
+    "computed stably (the maximum is subtracted first).\n\n"
+    "```mlir\n%p = dlc." # mnemonic # " %z axis 1 : tensor<?x10xf32>\n```";
+  let arguments = (ins DLC_FloatTensor:$operand, I64Attr:$axis);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand `axis` $axis attr-dict `:` type($operand)";
+  let hasVerifier = 1;
+}
+
+def DLC_SoftmaxOp : DLC_SoftmaxLikeOp<"softmax", "Softmax">;
+def DLC_LogSoftmaxOp : DLC_SoftmaxLikeOp<"log_softmax", "Log-softmax">;
+
+def DLC_OneHotOp : DLC_Op<"one_hot", [Pure, InferTypeOpAdaptor,
+                                      DLC_GradientOpInterfaceTrait]> {
+  let summary = "One-hot encoding of integer labels held as floats";
+  let description = [{
+    Appends a dimension of size `classes`: element `[..., k]` is 1.0 where
+    the label equals `k`, else 0.0 (a label outside `[0, classes)` gives a
+    row of zeros). No gradient.
+
+    ```mlir
+    %h = dlc.one_hot %y classes 10 : tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$labels,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$classes);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$labels `classes` $classes attr-dict `:` type($labels)";
+}
+
+def DLC_CrossEntropyOp : DLC_Op<"cross_entropy", [Pure, InferTypeOpAdaptor,
+                                                  DLC_GradientOpInterfaceTrait]> {
+  let summary = "Softmax cross-entropy with integer labels, averaged";
+  let description = [{
+    `mean_i(-log_softmax(logits)[i, labels[i]])` for logits `[batch, K]` and
+    labels `[batch]` (class indices held as floats), as PyTorch's
+    `F.cross_entropy`. The labels get no gradient.
+
+    ```mlir
+    %l = dlc.cross_entropy %z, %y : tensor<?x10xf32>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$logits, DLC_FloatTensor:$labels);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
+}
+
+def DLC_ArgmaxOp : DLC_Op<"argmax", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "Index of the largest element along an axis, as a float";
+  let description = [{
+    Removes `axis`; the first index wins ties. No gradient.
+
+    ```mlir
+    %k = dlc.argmax %z axis 1 : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand, I64Attr:$axis);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operand `axis` $axis attr-dict `:` type($operand)";
+}
 
 //===----------------------------------------------------------------------===//
 // Linear algebra and layout
@@ -223,6 +367,8 @@ class DLC_ReductionOp<string mnemonic, string what>
 
 def DLC_SumOp : DLC_ReductionOp<"sum", "Sum">;
 def DLC_MeanOp : DLC_ReductionOp<"mean", "Arithmetic mean">;
+def DLC_MaxOp : DLC_ReductionOp<"max", "Maximum (the gradient is shared by ties)">;
+def DLC_MinOp : DLC_ReductionOp<"min", "Minimum (the gradient is shared by ties)">;
 
 def DLC_SizeOp : DLC_Op<"size", [Pure, InferTypeOpAdaptor,
                                  DLC_GradientOpInterfaceTrait]> {

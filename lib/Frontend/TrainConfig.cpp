@@ -6,6 +6,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 
+#include <cmath>
+#include <map>
 #include <set>
 
 using namespace dlc;
@@ -90,14 +92,26 @@ std::vector<TensorInfo> dlc::optimizerState(const ModelInfo &model,
   for (const ParamInfo &p : model.params) {
     if (config.optimizer == "sgd" && config.momentum != 0)
       state.push_back({p.name + ".momentum", p.shape});
-    if (config.optimizer == "adam") {
+    if (config.optimizer == "adam" || config.optimizer == "adamw") {
       state.push_back({p.name + ".adam_m", p.shape});
       state.push_back({p.name + ".adam_v", p.shape});
     }
+    if (config.optimizer == "rmsprop")
+      state.push_back({p.name + ".rmsprop_v", p.shape});
   }
-  if (config.optimizer == "adam")
+  if (config.optimizer == "adam" || config.optimizer == "adamw")
     state.push_back({"adam.step", {}});
   return state;
+}
+
+double dlc::scheduledLearningRate(const TrainConfig &config, int64_t epoch) {
+  if (config.schedule == "step")
+    return config.lr *
+           std::pow(config.scheduleGamma, double(epoch / config.scheduleEvery));
+  if (config.schedule == "cosine")
+    return config.minLr + (config.lr - config.minLr) *
+                              (1 + std::cos(M_PI * epoch / config.epochs)) / 2;
+  return config.lr;
 }
 
 LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
@@ -128,12 +142,36 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
       return r.error(s.loc) << "setting '" << s.key << "' given twice";
     const Expr &e = *s.value;
     if (s.key == "data") {
-      if (failed(r.call(e, {"make_regression", "csv"},
-                        {"samples", "features", "informative", "noise", "bias",
-                         "seed", "target", "standardize"},
+      // The keyword arguments each data source takes.
+      static const std::map<std::string, std::vector<StringRef>> sources = {
+          {"make_regression",
+           {"samples", "features", "informative", "noise", "bias", "seed",
+            "standardize"}},
+          {"make_classification",
+           {"samples", "features", "informative", "classes", "seed",
+            "standardize"}},
+          {"make_blobs",
+           {"samples", "features", "centers", "std", "seed", "standardize"}},
+          {"make_moons", {"samples", "noise", "seed", "standardize"}},
+          {"csv", {"target", "standardize"}},
+      };
+      std::vector<StringRef> names;
+      for (auto &[name, keys] : sources)
+        names.push_back(name);
+      if (e.kind != Expr::Kind::Call && e.kind != Expr::Kind::Name)
+        return r.error(e.loc) << "expected a data source: "
+                              << llvm::join(names, ", ");
+      auto source = sources.find(e.text);
+      if (source == sources.end())
+        return r.error(e.loc) << "unknown data source '" << e.text
+                              << "' (expected " << llvm::join(names, ", ")
+                              << ")";
+      if (failed(r.call(e, {StringRef(e.text)}, source->second,
                         e.text == "csv" ? 1 : 0)))
         return failure();
       config.data = e.text;
+      if (e.text == "make_classification")
+        config.informative = 2;
       if (e.text == "csv") {
         if (failed(r.string(*e.args[0], config.csvPath)))
           return failure();
@@ -146,18 +184,19 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
       }
       for (const KeywordArg &kw : e.kwargs) {
         const Expr &v = *kw.value;
-        bool isCsv = e.text == "csv";
-        bool csvOnly = kw.name == "target" || kw.name == "standardize";
-        if (isCsv != csvOnly && kw.name != "standardize")
-          return r.error(kw.loc) << "'" << e.text << "' has no argument '"
-                                 << kw.name << "'";
         LogicalResult ok = success();
         if (kw.name == "samples")
           ok = r.integer(v, config.samples, 2);
         else if (kw.name == "features")
           ok = r.integer(v, config.features, 1);
         else if (kw.name == "informative")
-          ok = r.integer(v, config.informative, 0);
+          ok = r.integer(v, config.informative, e.text == "make_regression" ? 0 : 1);
+        else if (kw.name == "classes")
+          ok = r.integer(v, config.classes, 2);
+        else if (kw.name == "centers")
+          ok = r.integer(v, config.centers, 1);
+        else if (kw.name == "std")
+          ok = r.number(v, config.clusterStd);
         else if (kw.name == "noise")
           ok = r.number(v, config.noise);
         else if (kw.name == "bias")
@@ -170,11 +209,20 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           ok = r.boolean(v, config.standardize);
         if (failed(ok))
           return failure();
+        if ((kw.name == "noise" && config.noise < 0) ||
+            (kw.name == "std" && config.clusterStd < 0))
+          return r.error(v.loc) << kw.name << " must be non-negative";
       }
+      if (e.text == "make_moons")
+        config.features = 2;
       if (config.informative > config.features)
         return r.error(e.loc) << "informative (" << config.informative
                               << ") exceeds features (" << config.features
                               << ")";
+      if (e.text == "make_classification" &&
+          config.classes * 2 > config.samples)
+        return r.error(e.loc) << "make_classification needs at least two "
+                                 "samples per class cluster";
     } else if (s.key == "split") {
       if (failed(r.call(e, {"holdout"}, {"test", "seed"})))
         return failure();
@@ -191,14 +239,25 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
         }
       }
     } else if (s.key == "optimizer") {
-      if (failed(r.call(e, {"sgd", "adam"},
-                        e.text == "sgd"
-                            ? ArrayRef<StringRef>{"lr", "momentum", "nesterov"}
-                            : ArrayRef<StringRef>{"lr", "beta1", "beta2",
-                                                  "eps"})))
+      static const std::map<std::string, std::vector<StringRef>> optimizers = {
+          {"sgd", {"lr", "momentum", "nesterov", "weight_decay"}},
+          {"adam", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
+          {"adamw", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
+          {"rmsprop", {"lr", "alpha", "eps", "weight_decay"}},
+      };
+      auto known = optimizers.find(e.text);
+      if ((e.kind != Expr::Kind::Call && e.kind != Expr::Kind::Name) ||
+          known == optimizers.end())
+        return r.error(e.loc)
+               << "unknown optimizer (expected sgd, adam, adamw or rmsprop)";
+      if (failed(r.call(e, {StringRef(e.text)}, known->second)))
         return failure();
       config.optimizer = e.text;
-      config.lr = e.text == "adam" ? 0.001 : 0.01;
+      // PyTorch's defaults.
+      config.lr = e.text == "sgd" ? 0.01 : 0.001;
+      if (e.text == "rmsprop")
+        config.lr = 0.01;
+      config.weightDecay = e.text == "adamw" ? 0.01 : 0.0;
       for (const KeywordArg &kw : e.kwargs) {
         const Expr &v = *kw.value;
         LogicalResult ok = success();
@@ -212,19 +271,44 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           ok = r.number(v, config.beta1);
         else if (kw.name == "beta2")
           ok = r.number(v, config.beta2);
+        else if (kw.name == "alpha")
+          ok = r.number(v, config.alpha);
         else if (kw.name == "eps")
           ok = r.number(v, config.epsilon);
+        else if (kw.name == "weight_decay")
+          ok = r.number(v, config.weightDecay);
         if (failed(ok))
           return failure();
         if (kw.name == "lr" && config.lr <= 0)
           return r.error(v.loc) << "the learning rate must be positive";
         if ((kw.name == "beta1" || kw.name == "beta2" ||
-             kw.name == "momentum") &&
+             kw.name == "momentum" || kw.name == "alpha") &&
             (v.number < 0 || v.number >= 1))
           return r.error(v.loc) << kw.name << " must be in [0, 1)";
+        if (kw.name == "weight_decay" && config.weightDecay < 0)
+          return r.error(v.loc) << "weight_decay must be non-negative";
       }
       if (config.nesterov && config.momentum == 0)
         return r.error(e.loc) << "nesterov needs a momentum > 0";
+    } else if (s.key == "schedule") {
+      if (failed(r.call(e, {"constant", "step", "cosine"},
+                        e.text == "step" ? ArrayRef<StringRef>{"every", "gamma"}
+                        : e.text == "cosine" ? ArrayRef<StringRef>{"min_lr"}
+                                             : ArrayRef<StringRef>{})))
+        return failure();
+      config.schedule = e.text;
+      for (const KeywordArg &kw : e.kwargs) {
+        const Expr &v = *kw.value;
+        LogicalResult ok = success();
+        if (kw.name == "every")
+          ok = r.integer(v, config.scheduleEvery, 1);
+        else if (kw.name == "gamma")
+          ok = r.number(v, config.scheduleGamma);
+        else if (kw.name == "min_lr")
+          ok = r.number(v, config.minLr);
+        if (failed(ok))
+          return failure();
+      }
     } else if (s.key == "epochs") {
       if (failed(r.integer(e, config.epochs, 1)))
         return failure();
@@ -242,16 +326,19 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
         return r.error(e.loc) << "expected a list of metrics, e.g. [mse]";
       config.metrics.clear();
       for (const ExprPtr &m : e.args) {
-        if (m->kind != Expr::Kind::Name ||
-            (m->text != "mse" && m->text != "accuracy"))
-          return r.error(m->loc) << "unknown metric (expected mse or "
-                                    "accuracy)";
+        static const char *const known[] = {"mse",      "mae",       "r2",
+                                            "accuracy", "precision", "recall",
+                                            "f1"};
+        if (m->kind != Expr::Kind::Name || !llvm::is_contained(known, m->text))
+          return r.error(m->loc) << "unknown metric (expected mse, mae, r2, "
+                                    "accuracy, precision, recall or f1)";
         config.metrics.push_back(m->text);
       }
     } else {
       return r.error(s.loc) << "unknown setting '" << s.key
-                            << "' (expected data, split, optimizer, epochs, "
-                               "batch, shuffle, metrics or seed)";
+                            << "' (expected data, split, optimizer, "
+                               "schedule, epochs, batch, shuffle, metrics or "
+                               "seed)";
     }
   }
   return success();

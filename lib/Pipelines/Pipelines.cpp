@@ -28,6 +28,8 @@ void mlir::dlc::buildTrainingPipeline(OpPassManager &pm,
   opt.beta1 = options.beta1;
   opt.beta2 = options.beta2;
   opt.epsilon = options.epsilon;
+  opt.weightDecay = options.weightDecay;
+  opt.alpha = options.alpha;
   pm.addPass(createOptimizerPass(opt));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -10,6 +10,21 @@
 
 using namespace dlc;
 
+/// Shuffles the rows of `d` in place.
+static void shuffleRows(Dataset &d, Random &rng) {
+  std::vector<int64_t> order(d.rows);
+  std::iota(order.begin(), order.end(), 0);
+  rng.shuffle(order);
+  d = d.subset(order);
+}
+
+static void nameFeatures(Dataset &d) {
+  for (int64_t j = 0; j < d.cols; ++j)
+    d.featureNames.push_back("x" + std::to_string(j));
+  d.targetName = "y";
+}
+
+
 Dataset Dataset::subset(const std::vector<int64_t> &indices) const {
   Dataset out;
   out.cols = cols;
@@ -46,14 +61,101 @@ Dataset dlc::makeRegression(int64_t samples, int64_t features,
       s += d.x[i * features + j] * coef[j];
     d.y[i] = s + noise * rng.normal();
   }
-  for (int64_t j = 0; j < features; ++j)
-    d.featureNames.push_back("x" + std::to_string(j));
-  d.targetName = "y";
+  nameFeatures(d);
   return d;
 }
 
 static bool readTable(const std::string &path, const std::string &target,
                       bool hasTarget, Dataset &out, std::string &error);
+
+Dataset dlc::makeBlobs(int64_t samples, int64_t features, int64_t centers,
+                       double std, uint64_t seed) {
+  Random rng(seed);
+  std::vector<double> centres(centers * features);
+  for (double &c : centres)
+    c = -10.0 + 20.0 * rng.uniform();
+  Dataset d;
+  d.rows = samples;
+  d.cols = features;
+  for (int64_t i = 0; i < samples; ++i) {
+    int64_t k = i * centers / samples; // even split, as scikit-learn
+    for (int64_t j = 0; j < features; ++j)
+      d.x.push_back(centres[k * features + j] + std * rng.normal());
+    d.y.push_back(k);
+  }
+  nameFeatures(d);
+  shuffleRows(d, rng);
+  return d;
+}
+
+Dataset dlc::makeMoons(int64_t samples, double noise, uint64_t seed) {
+  Random rng(seed);
+  int64_t outer = samples / 2, inner = samples - outer;
+  Dataset d;
+  d.rows = samples;
+  d.cols = 2;
+  const double pi = 3.14159265358979323846;
+  for (int64_t i = 0; i < outer; ++i) {
+    double t = outer > 1 ? pi * i / (outer - 1) : 0.0;
+    d.x.push_back(std::cos(t));
+    d.x.push_back(std::sin(t));
+    d.y.push_back(0);
+  }
+  for (int64_t i = 0; i < inner; ++i) {
+    double t = inner > 1 ? pi * i / (inner - 1) : 0.0;
+    d.x.push_back(1 - std::cos(t));
+    d.x.push_back(1 - std::sin(t) - 0.5);
+    d.y.push_back(1);
+  }
+  for (double &v : d.x)
+    v += noise * rng.normal();
+  nameFeatures(d);
+  shuffleRows(d, rng);
+  return d;
+}
+
+Dataset dlc::makeClassification(int64_t samples, int64_t features,
+                                int64_t informative, int64_t classes,
+                                uint64_t seed) {
+  Random rng(seed);
+  const int64_t clustersPerClass = 2;
+  int64_t clusters = classes * clustersPerClass;
+  // Cluster centroids: distinct vertices of the hypercube [-1, 1]^informative
+  // (cycled when there are more clusters than vertices).
+  std::vector<double> centroids(clusters * informative);
+  std::vector<int64_t> vertices(int64_t(1) << std::min<int64_t>(informative, 30));
+  std::iota(vertices.begin(), vertices.end(), 0);
+  rng.shuffle(vertices);
+  for (int64_t c = 0; c < clusters; ++c)
+    for (int64_t j = 0; j < informative; ++j)
+      centroids[c * informative + j] =
+          (vertices[c % vertices.size()] >> j) & 1 ? 1.0 : -1.0;
+  // A random linear map per cluster gives it a covariance.
+  std::vector<double> maps(clusters * informative * informative);
+  for (double &a : maps)
+    a = 2 * rng.uniform() - 1;
+  Dataset d;
+  d.rows = samples;
+  d.cols = features;
+  std::vector<double> z(informative);
+  for (int64_t i = 0; i < samples; ++i) {
+    int64_t c = i * clusters / samples;
+    for (double &v : z)
+      v = rng.normal();
+    for (int64_t j = 0; j < informative; ++j) {
+      double v = centroids[c * informative + j];
+      for (int64_t k = 0; k < informative; ++k)
+        v += z[k] * maps[(c * informative + k) * informative + j];
+      d.x.push_back(v);
+    }
+    for (int64_t j = informative; j < features; ++j)
+      d.x.push_back(rng.normal());
+    d.y.push_back(c % classes);
+  }
+  nameFeatures(d);
+  shuffleRows(d, rng);
+  return d;
+}
 
 bool dlc::readCSV(const std::string &path, const std::string &target,
                   Dataset &out, std::string &error) {

@@ -109,6 +109,7 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
   for (int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
     if (config.shuffle)
       rng.shuffle(order);
+    lr.set(0, scheduledLearningRate(config, epoch - 1));
     auto start = Clock::now();
     double total = 0;
     for (int64_t begin = 0; begin < train.rows; begin += config.batch) {
@@ -221,41 +222,12 @@ Buffer Trainer::predictAll(const Dataset &data) {
   return out;
 }
 
-std::map<std::string, double> Trainer::evaluate(const Dataset &data) {
-  std::map<std::string, double> metrics;
+Evaluation Trainer::evaluate(const Dataset &data) {
   if (!hasPredict || data.rows == 0)
-    return metrics;
+    return Evaluation();
   Buffer out = predictAll(data);
-
-  int64_t width = out.numElements() / data.rows;
   std::vector<std::string> wanted = config.metrics;
   if (wanted.empty())
     wanted.push_back("mse");
-  for (const std::string &m : wanted) {
-    if (m == "mse") {
-      double s = 0;
-      for (int64_t i = 0; i < data.rows; ++i) {
-        double d = out.get(i * width) - data.y[i];
-        s += d * d;
-      }
-      metrics["mse"] = s / data.rows;
-    } else if (m == "accuracy") {
-      int64_t correct = 0;
-      for (int64_t i = 0; i < data.rows; ++i) {
-        double predicted;
-        if (width == 1) {
-          predicted = out.get(i) > 0.5 ? 1.0 : 0.0;
-        } else {
-          int64_t best = 0;
-          for (int64_t k = 1; k < width; ++k)
-            if (out.get(i * width + k) > out.get(i * width + best))
-              best = k;
-          predicted = best;
-        }
-        correct += predicted == data.y[i];
-      }
-      metrics["accuracy"] = static_cast<double>(correct) / data.rows;
-    }
-  }
-  return metrics;
+  return evaluateOutputs(out, data.rows, data.y, wanted);
 }

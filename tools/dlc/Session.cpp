@@ -90,6 +90,8 @@ bool Session::addTraining(const TrainConfig &config) {
   opts.beta1 = config.beta1;
   opts.beta2 = config.beta2;
   opts.epsilon = config.epsilon;
+  opts.weightDecay = config.weightDecay;
+  opts.alpha = config.alpha;
   mlir::dlc::buildTrainingPipeline(pm, opts);
   return run(pm, "autodiff + optimizer");
 }

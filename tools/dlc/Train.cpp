@@ -183,6 +183,15 @@ int dlc::runTrain() {
   } else if (config.data == "make_regression") {
     all = makeRegression(config.samples, config.features, config.informative,
                          config.noise, config.bias, config.dataSeed);
+  } else if (config.data == "make_classification") {
+    all = makeClassification(config.samples, config.features,
+                             config.informative, config.classes,
+                             config.dataSeed);
+  } else if (config.data == "make_blobs") {
+    all = makeBlobs(config.samples, config.features, config.centers,
+                    config.clusterStd, config.dataSeed);
+  } else if (config.data == "make_moons") {
+    all = makeMoons(config.samples, config.noise, config.dataSeed);
   } else if (!config.csvPath.empty()) {
     if (!readCSV(config.csvPath, target, all, error))
       return errs() << error << "\n", 1;
@@ -242,7 +251,9 @@ int dlc::runTrain() {
   int64_t every = logEvery > 0 ? int64_t(logEvery)
                                : std::max<int64_t>(1, config.epochs / 20);
   auto start = std::chrono::steady_clock::now();
+  std::vector<double> epochLosses;
   trainer.fit(train, [&](int64_t epoch, double loss, double samplesPerSec) {
+    epochLosses.push_back(loss);
     if (epoch == 1 || epoch == config.epochs || epoch % every == 0) {
       outs() << fmt::format("epoch {:>5}/{}  loss {:<12.6g} {:.3g} samples/s\n",
                             epoch, config.epochs, loss, samplesPerSec);
@@ -252,11 +263,25 @@ int dlc::runTrain() {
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
-  auto trainMetrics = trainer.evaluate(train);
-  auto testMetrics = trainer.evaluate(test);
+  Evaluation trainEval = trainer.evaluate(train);
+  Evaluation testEval = trainer.evaluate(test);
+  const auto &trainMetrics = trainEval.values;
+  const auto &testMetrics = testEval.values;
   outs() << fmt::format("train: {}\n", metricsLine(trainMetrics));
   if (test.rows)
     outs() << fmt::format("test:  {}\n", metricsLine(testMetrics));
+  const Evaluation &shown = test.rows ? testEval : trainEval;
+  if (!shown.confusion.empty()) {
+    outs() << fmt::format("confusion matrix ({} set; rows: true class, "
+                          "columns: predicted)\n",
+                          test.rows ? "test" : "train");
+    for (const std::vector<int64_t> &row : shown.confusion) {
+      std::string line = " ";
+      for (int64_t n : row)
+        line += fmt::format(" {:>5}", n);
+      outs() << line << "\n";
+    }
+  }
   double stepMicros =
       trainer.steps() ? trainer.stepSeconds() / trainer.steps() * 1e6 : 0;
   outs() << fmt::format("{} steps in {:.3f} s ({:.3g} us per train step)\n",
@@ -268,12 +293,16 @@ int dlc::runTrain() {
     outs() << "saved " << saveFile << "\n";
   }
   if (!metricsJSON.empty()) {
+    std::string losses = "[";
+    for (size_t i = 0; i < epochLosses.size(); ++i)
+      losses += fmt::format("{}{:.17g}", i ? ", " : "", epochLosses[i]);
+    losses += "]";
     std::string json = fmt::format(
         "{{\"model\": \"{}\", \"train\": {}, \"test\": {}, \"epochs\": {}, "
-        "\"seconds\": {:.6g}, \"compile_seconds\": {:.6g}, "
+        "\"losses\": {}, \"seconds\": {:.6g}, \"compile_seconds\": {:.6g}, "
         "\"step_microseconds\": {:.6g}}}\n",
         s.info().name, metricsObject(trainMetrics), metricsObject(testMetrics),
-        config.epochs, seconds, compileSeconds, stepMicros);
+        config.epochs, losses, seconds, compileSeconds, stepMicros);
     if (!writeOutputFile(metricsJSON, json))
       return 1;
   }

@@ -48,8 +48,10 @@ def LowerFunctionABIPass : Pass<"dlc-lower-function-abi", "ModuleOp"> {
 def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
   let summary = "Vectorizes the linalg ops that linalg's vectorizer accepts";
   let description = [{
-    Every linalg op on tensors with static shapes that passes
-    `linalg::vectorizeOpPrecondition` becomes vector transfers and vector
+    Every linalg op on tensors with static shapes and at most 256 points in
+    its iteration space that passes `linalg::vectorizeOpPrecondition`
+    (larger ones would become one huge, unrolled vector) becomes vector
+    transfers and vector
     arithmetic (reductions become `vector.multi_reduction`, contractions
     `vector.contract`). Ops with the symbolic batch dimension stay loops
     (LLVM's loop vectorizer handles those at -O3).

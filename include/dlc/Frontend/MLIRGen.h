@@ -45,9 +45,11 @@ mlir::OwningOpRef<mlir::ModuleOp> generateModule(const Program &program,
 /// The settings of a train block, validated, with defaults.
 struct TrainConfig {
   // Data source.
-  std::string data = "csv"; // make_regression or csv
+  // make_regression, make_classification, make_blobs, make_moons or csv.
+  std::string data = "csv";
   int64_t samples = 100, features = 4, informative = -1;
-  double noise = 0.0, bias = 0.0;
+  int64_t classes = 2, centers = 3;
+  double noise = 0.0, bias = 0.0, clusterStd = 1.0;
   uint64_t dataSeed = 0;
   std::string csvPath; // resolved relative to the model file
   std::string target;  // empty: the last column
@@ -56,9 +58,14 @@ struct TrainConfig {
   double testFraction = 0.0;
   uint64_t splitSeed = 0;
   // Optimizer.
-  std::string optimizer = "sgd";
+  std::string optimizer = "sgd"; // sgd adam adamw rmsprop
   double lr = 0.01, momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weightDecay = 0.0, alpha = 0.99;
   bool nesterov = false;
+  // Learning-rate schedule, applied per epoch.
+  std::string schedule = "constant"; // constant step cosine
+  int64_t scheduleEvery = 1;
+  double scheduleGamma = 0.1, minLr = 0.0;
   // Loop.
   int64_t epochs = 10, batch = 32;
   bool shuffle = true;
@@ -68,9 +75,15 @@ struct TrainConfig {
 
 /// The optimizer state of the train step, in the order dlc-optimizer gives
 /// it: per parameter the momentum buffer (`<p>.momentum`, SGD with
-/// momentum) or Adam's `<p>.adam_m` and `<p>.adam_v`, then `adam.step`.
+/// momentum), Adam's and AdamW's `<p>.adam_m` and `<p>.adam_v`, or
+/// RMSProp's `<p>.rmsprop_v`; then `adam.step` (Adam, AdamW).
 std::vector<TensorInfo> optimizerState(const ModelInfo &model,
                                        const TrainConfig &config);
+
+/// The learning rate of `epoch` (0-based) under the config's schedule:
+/// constant; step (times gamma every `every` epochs); cosine (from lr to
+/// min_lr over all epochs), as PyTorch's StepLR and CosineAnnealingLR.
+double scheduledLearningRate(const TrainConfig &config, int64_t epoch);
 
 /// Reads the train block of `model` (if any) into `config`. Errors are
 /// located in the model file.

@@ -14,8 +14,14 @@ namespace mlir::dlc {
 struct TrainingPipelineOptions
     : public PassPipelineOptions<TrainingPipelineOptions> {
   Option<std::string> optimizer{*this, "optimizer",
-                                llvm::cl::desc("sgd or adam"),
+                                llvm::cl::desc("sgd, adam, adamw or rmsprop"),
                                 llvm::cl::init("sgd")};
+  Option<double> weightDecay{*this, "weight-decay",
+                             llvm::cl::desc("Weight decay"),
+                             llvm::cl::init(0.0)};
+  Option<double> alpha{*this, "alpha",
+                       llvm::cl::desc("RMSProp smoothing constant"),
+                       llvm::cl::init(0.99)};
   Option<double> momentum{*this, "momentum", llvm::cl::desc("SGD momentum"),
                           llvm::cl::init(0.0)};
   Option<bool> nesterov{*this, "nesterov", llvm::cl::desc("Nesterov momentum"),

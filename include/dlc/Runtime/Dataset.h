@@ -25,6 +25,25 @@ struct Dataset {
 Dataset makeRegression(int64_t samples, int64_t features, int64_t informative,
                        double noise, double bias, uint64_t seed);
 
+/// scikit-learn's make_blobs: `centers` isotropic Gaussian clusters with
+/// standard deviation `std`, centres uniform in [-10, 10]^features, the
+/// samples split evenly; the target is the cluster index.
+Dataset makeBlobs(int64_t samples, int64_t features, int64_t centers,
+                  double std, uint64_t seed);
+
+/// scikit-learn's make_moons: two interleaving half circles (target 0 the
+/// upper, 1 the lower) with Gaussian noise of standard deviation `noise`.
+Dataset makeMoons(int64_t samples, double noise, uint64_t seed);
+
+/// scikit-learn's make_classification with n_redundant = n_repeated = 0,
+/// two clusters per class, class_sep = 1 and flip_y = 0: each cluster is a
+/// Gaussian around a vertex of a hypercube of side 2 in the `informative`
+/// dimensions, with a random linear covariance; the other features are
+/// N(0, 1) noise. Classes are balanced.
+Dataset makeClassification(int64_t samples, int64_t features,
+                           int64_t informative, int64_t classes,
+                           uint64_t seed);
+
 /// Reads a CSV file with a header row. The target is the column `target`
 /// (the last column when empty); every other column is a feature. On error,
 /// returns false and sets `error` to "file:line:col: message".

@@ -6,6 +6,7 @@
 #include "dlc/Frontend/MLIRGen.h"
 #include "dlc/Runtime/Dataset.h"
 #include "dlc/Runtime/Engine.h"
+#include "dlc/Runtime/Metrics.h"
 
 #include <functional>
 #include <map>
@@ -45,8 +46,8 @@ public:
   Buffer predictAll(const Dataset &data);
   /// Runs `config.epochs` epochs of shuffled mini-batches.
   void fit(const Dataset &train, const ProgressFn &progress);
-  /// Metrics of the predict function on `data` (mse, accuracy).
-  std::map<std::string, double> evaluate(const Dataset &data);
+  /// Metrics of the predict function on `data` (see Metrics.h).
+  Evaluation evaluate(const Dataset &data);
 
   int64_t steps() const { return numSteps; }
   double stepSeconds() const { return stepTime; }

@@ -27,9 +27,11 @@ struct OptimizerPass : mlir::dlc::impl::OptimizerPassBase<OptimizerPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (optimizer != "sgd" && optimizer != "adam") {
-      getOperation().emitError() << "unknown optimizer '" << optimizer
-                                 << "' (expected sgd or adam)";
+    if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw" &&
+        optimizer != "rmsprop") {
+      getOperation().emitError()
+          << "unknown optimizer '" << optimizer
+          << "' (expected sgd, adam, adamw or rmsprop)";
       return signalPassFailure();
     }
     SmallVector<func::FuncOp> gradFuncs;
@@ -69,7 +71,9 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   auto scalarType = RankedTensorType::get({}, elementType);
 
   bool useMomentum = optimizer == "sgd" && momentum != 0.0;
-  bool useAdam = optimizer == "adam";
+  bool decoupled = optimizer == "adamw";
+  bool useAdam = optimizer == "adam" || decoupled;
+  bool useRMSProp = optimizer == "rmsprop";
   SmallVector<StepArg> args;
   for (unsigned i : paramIdx)
     args.push_back({grad.getArgumentTypes()[i], "dlc.param", argName(i)});
@@ -81,6 +85,8 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
       args.push_back({t, "dlc.state", argName(i) + ".adam_m"});
       args.push_back({t, "dlc.state", argName(i) + ".adam_v"});
     }
+    if (useRMSProp)
+      args.push_back({t, "dlc.state", argName(i) + ".rmsprop_v"});
   }
   if (useAdam)
     args.push_back({scalarType, "dlc.state", "adam.step"});
@@ -148,7 +154,20 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   for (unsigned k = 0; k < numParams; ++k) {
     Value p = entry->getArgument(k);
     Value g = mapping.lookup(gradRet.getOperand(1 + k));
-    if (useAdam) {
+    if (weightDecay != 0.0) {
+      if (decoupled) // AdamW: p <- p (1 - lr wd), then the Adam step.
+        p = sub(p, mul(mul(lr, constant(weightDecay)), p));
+      else // L2: the gradient of wd/2 |p|^2.
+        g = add(g, mul(constant(weightDecay), p));
+    }
+    if (useRMSProp) {
+      Value v = entry->getArgument(numParams + k);
+      Value v2 =
+          add(mul(constant(alpha), v), mul(constant(1.0 - alpha), mul(g, g)));
+      Value denom = add(SqrtOp::create(b, loc, v2), constant(epsilon));
+      newParams.push_back(sub(p, mul(lr, DivOp::create(b, loc, g, denom))));
+      newState.push_back(v2);
+    } else if (useAdam) {
       Value m = entry->getArgument(numParams + 2 * k);
       Value v = entry->getArgument(numParams + 2 * k + 1);
       Value m2 = add(mul(constant(beta1), m), mul(constant(1.0 - beta1), g));

@@ -34,12 +34,17 @@ def OptimizerPass : Pass<"dlc-optimizer", "ModuleOp"> {
     value carries `dlc.aliases = <argument index>`: the runtime keeps it in
     the same buffer (an in-place update).
 
-    The update follows PyTorch's `torch.optim.SGD` (momentum, Nesterov)
-    and `torch.optim.Adam`.
+    The update follows PyTorch's `torch.optim.SGD` (momentum, Nesterov,
+    weight decay), `Adam`, `AdamW` (decoupled weight decay) and `RMSprop`
+    (state `<p>.rmsprop_v`). The learning rate is an argument, so that a
+    schedule can change it between steps.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
-           "sgd or adam">,
+           "sgd, adam, adamw or rmsprop">,
+    Option<"weightDecay", "weight-decay", "double", "0.0",
+           "Weight decay (L2 added to the gradient; decoupled for adamw)">,
+    Option<"alpha", "alpha", "double", "0.99", "RMSProp smoothing constant">,
     Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
     Option<"nesterov", "nesterov", "bool", "false", "Nesterov momentum">,
     Option<"beta1", "beta1", "double", "0.9", "Adam beta1">,

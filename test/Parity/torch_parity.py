@@ -1,0 +1,202 @@
+"""dlc against PyTorch: same initial weights, same batches, 10 optimizer steps.
+
+For one model: random initial weights are written to a safetensors file (by
+this script's own writer); dlc trains from them with `dlc train --load
+--no-shuffle`, one full batch per epoch (so one step per epoch, and the
+epoch loss is the step's loss); PyTorch runs the same model, written here in
+torch, with the same optimizer and schedule. The per-step losses and the
+parameters after 10 steps must match to a relative error of 1e-4 (f32;
+relative to the largest magnitude of each tensor).
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+p = argparse.ArgumentParser()
+p.add_argument("--dlc", required=True)
+p.add_argument("--model", required=True)
+p.add_argument("--case", required=True)
+p.add_argument("--workdir", required=True)
+p.add_argument("--steps", type=int, default=10)
+args = p.parse_args()
+w = args.workdir
+os.makedirs(w, exist_ok=True)
+
+
+# --- The models, in torch, keyed by case. --------------------------------
+# Each: (features, classes or None for 0/1 or real targets, target kind,
+#        forward(params, x) -> loss given y, optimizer factory, scheduler).
+def softmax_regression(P, x, y):
+    logits = x @ P["w"] + P["b"]
+    return F.cross_entropy(logits, y.long()) + 0.0042 * (P["w"] ** 2).sum()
+
+
+def svm(P, x, y):
+    score = x @ P["w"] + P["b"]
+    return torch.relu(1 - (2 * y - 1) * score).mean() + 0.0011 * (P["w"] ** 2).sum()
+
+
+def mlp(P, x, y):
+    h = torch.relu(x @ P["w1"] + P["b1"])
+    return F.cross_entropy(h @ P["w2"] + P["b2"], y.long())
+
+
+def linreg(P, x, y):
+    return ((x @ P["w"] + P["b"] - y) ** 2).mean()
+
+
+def activations(P, x, y):
+    h = F.gelu(x @ P["w1"] + P["b1"])
+    h = F.leaky_relu(h, 0.1) + F.elu(h) * 0.5
+    logits = h @ P["w2"]
+    return -(F.log_softmax(logits, dim=1) * F.one_hot(y.long(), 3)).sum(1).mean() \
+        + 0.01 * torch.clamp(logits, -1.0, 1.0).abs().mean()
+
+
+def regression_mlp(P, x, y):
+    h = torch.tanh(x @ P["w1"] + P["b1"])
+    return F.mse_loss(h @ P["w2"] + P["b2"], y)
+
+
+def logistic(P, x, y):
+    z = x @ P["w"] + P["b"]
+    return F.binary_cross_entropy_with_logits(z, y) + 0.01 * P["w"].abs().sum()
+
+
+def sgd(**kw):
+    return lambda ps: torch.optim.SGD(ps, **kw)
+
+
+def opt(cls, **kw):
+    return lambda ps: cls(ps, **kw)
+
+
+CASES = {
+    # name: (forward, features, target, optimizer, scheduler)
+    "softmax_regression": (softmax_regression, 4, 3, sgd(lr=0.1, momentum=0.9), None),
+    "svm": (svm, 30, 2, sgd(lr=0.01, momentum=0.9), None),
+    "mlp": (mlp, 64, 10, opt(torch.optim.AdamW, lr=0.001, weight_decay=0.01), None),
+    "linreg": (linreg, 4, None, sgd(lr=0.1), None),
+    "activations": (activations, 5, 3, opt(torch.optim.Adam, lr=0.01),
+                    lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
+    "regression_mlp": (regression_mlp, 3, None,
+                       opt(torch.optim.RMSprop, lr=0.01, alpha=0.99, eps=1e-8,
+                           weight_decay=0.01),
+                       lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
+                           o, T_max=args.steps, eta_min=0.001)),
+    "logistic": (logistic, 6, 2,
+                 sgd(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
+                 None),
+}
+forward, features, classes, make_optimizer, make_scheduler = CASES[args.case]
+
+
+def run(*cmd):
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = t["data_offsets"]
+        out[name] = (b, np.frombuffer(blob[8 + n + b:8 + n + e],
+                                      dtype="<f4").reshape(t["shape"]))
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, data = {}, b""
+    for name, a in tensors.items():
+        a = np.array(a, dtype="<f4")
+        header[name] = {"dtype": "F32", "shape": list(a.shape),
+                        "data_offsets": [len(data), len(data) + a.nbytes]}
+        data += a.tobytes()
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def write_csv(path, x, y):
+    with open(path, "w") as f:
+        f.write(",".join(f"f{i}" for i in range(x.shape[1])) + ",target\n")
+        for row, t in zip(x, y):
+            f.write(",".join(repr(float(v)) for v in row) + f",{float(t)!r}\n")
+
+
+rng = np.random.default_rng(7)
+rows = 24
+x = rng.normal(size=(rows, features)).astype(np.float32)
+if classes is None:
+    y = rng.normal(size=rows).astype(np.float32)
+else:
+    y = rng.integers(0, classes, size=rows).astype(np.float32)
+data = os.path.join(w, "data.csv")
+write_csv(data, x, y)
+
+# The parameters' names, shapes and order, from dlc's own checkpoint.
+probe = os.path.join(w, "probe.safetensors")
+run(args.dlc, "train", args.model, "--train-csv", data, "--test-csv", data,
+    "--epochs", "1", "--save", probe)
+names = [k for k, (off, a) in sorted(read_safetensors(probe).items(),
+                                     key=lambda kv: kv[1][0]) if "." not in k]
+shapes = {k: a.shape for k, (off, a) in read_safetensors(probe).items()}
+init = {k: (0.3 * rng.normal(size=shapes[k])).astype(np.float32) for k in names}
+start = os.path.join(w, "start.safetensors")
+write_safetensors(start, init)
+
+# dlc: one full batch per epoch.
+after = os.path.join(w, "after.safetensors")
+metrics = os.path.join(w, "metrics.json")
+run(args.dlc, "train", args.model, "--load", start, "--train-csv", data,
+    "--test-csv", data, "--epochs", str(args.steps), "--batch", str(rows),
+    "--no-shuffle", "--metrics-json", metrics, "--save", after)
+with open(metrics) as f:
+    dlc_losses = np.array(json.load(f)["losses"])
+dlc_params = {k: a for k, (off, a) in read_safetensors(after).items()}
+
+# PyTorch.
+P = {k: torch.tensor(init[k], requires_grad=True) for k in names}
+optimizer = make_optimizer(list(P.values()))
+scheduler = make_scheduler(optimizer) if make_scheduler else None
+xt, yt = torch.tensor(x), torch.tensor(y)
+torch_losses = []
+for _ in range(args.steps):
+    optimizer.zero_grad()
+    loss = forward(P, xt, yt)
+    torch_losses.append(loss.item())
+    loss.backward()
+    optimizer.step()
+    if scheduler:
+        scheduler.step()
+
+loss_err = float(np.max(np.abs(dlc_losses - torch_losses) /
+                        np.maximum(np.abs(torch_losses), 1e-6)))
+print(f"losses dlc  {np.array2string(dlc_losses, precision=6)}")
+print(f"losses torch {np.array2string(np.array(torch_losses), precision=6)}")
+param_err = 0.0
+for k in names:
+    t = P[k].detach().numpy()
+    err = float(np.max(np.abs(dlc_params[k] - t)) / max(np.max(np.abs(t)), 1e-6))
+    moved = float(np.max(np.abs(t - init[k])))
+    print(f"param {k}: relative error {err:.2e} (moved {moved:.3g})")
+    param_err = max(param_err, err)
+ok = loss_err <= 1e-4 and param_err <= 1e-4
+print(f"{'PASS' if ok else 'FAIL'}: {args.case}: losses {loss_err:.2e}, "
+      f"parameters {param_err:.2e} after {args.steps} steps")
+sys.exit(0 if ok else 1)

@@ -6,13 +6,15 @@
 
 namespace dlc {
 extern llvm::cl::OptionCategory category;
-extern llvm::cl::SubCommand trainCmd, compileCmd, gradcheckCmd, predictCmd;
+extern llvm::cl::SubCommand trainCmd, compileCmd, gradcheckCmd, predictCmd,
+    cvCmd;
 CommonOptions commonOptions();
 
 int runTrain();
 int runCompile();
 int runGradcheck();
 int runPredict();
+int runCrossValidate();
 
 /// Writes `contents` to `path` atomically (temporary file + rename); prints
 /// the error otherwise.

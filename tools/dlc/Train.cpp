@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include "dlc/Runtime/Checkpoint.h"
+#include "dlc/Runtime/Random.h"
 #include "dlc/Runtime/Trainer.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -12,6 +13,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <numeric>
 
 using namespace llvm;
 using namespace dlc;
@@ -19,7 +22,7 @@ using namespace dlc;
 static cl::opt<std::string> trainCSV(
     "train-csv",
     cl::desc("Train on this CSV file instead of the train block's data"),
-    cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+    cl::value_desc("file"), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<std::string>
     testCSV("test-csv",
             cl::desc("Evaluate on this CSV file instead of a holdout split"),
@@ -28,31 +31,31 @@ static cl::opt<std::string>
     targetColumn("target",
                  cl::desc("The CSV column holding the target (default: the "
                           "last column)"),
-                 cl::value_desc("name"), cl::sub(trainCmd), cl::cat(category));
+                 cl::value_desc("name"), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<bool> standardizeFlag(
     "standardize",
     cl::desc("Standardize the features with the training rows' mean and "
              "deviation (--train-csv replaces the train block's data source "
              "and its options)"),
-    cl::sub(trainCmd), cl::cat(category));
+    cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<int64_t> epochs("epochs", cl::desc("Override the epochs"),
-                               cl::value_desc("N"), cl::sub(trainCmd),
+                               cl::value_desc("N"), cl::sub(trainCmd), cl::sub(cvCmd),
                                cl::cat(category));
 static cl::opt<int64_t> batch("batch", cl::desc("Override the batch size"),
-                              cl::value_desc("N"), cl::sub(trainCmd),
+                              cl::value_desc("N"), cl::sub(trainCmd), cl::sub(cvCmd),
                               cl::cat(category));
 static cl::opt<double> lr("lr", cl::desc("Override the learning rate"),
-                          cl::value_desc("X"), cl::sub(trainCmd),
+                          cl::value_desc("X"), cl::sub(trainCmd), cl::sub(cvCmd),
                           cl::cat(category));
 static cl::opt<int64_t> seed("seed",
                              cl::desc("Override the seed of parameter "
                                       "initialization and shuffling"),
-                             cl::value_desc("N"), cl::sub(trainCmd),
+                             cl::value_desc("N"), cl::sub(trainCmd), cl::sub(cvCmd),
                              cl::cat(category));
 static cl::opt<std::string>
     metricsJSON("metrics-json",
                 cl::desc("Write the final metrics to this JSON file"),
-                cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
+                cl::value_desc("file"), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<std::string>
     saveFile("save",
              cl::desc("Save the trained parameters and optimizer state "
@@ -65,12 +68,12 @@ static cl::opt<std::string>
              cl::value_desc("file"), cl::sub(trainCmd), cl::cat(category));
 static cl::opt<bool> noShuffle("no-shuffle",
                                cl::desc("Feed the rows in file order"),
-                               cl::sub(trainCmd), cl::cat(category));
+                               cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<int64_t> logEvery(
     "log-every",
     cl::desc("Print a progress line every N epochs (default: about 20 "
              "lines per run, always the first and the last epoch)"),
-    cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::cat(category));
+    cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 
 /// Checks that the data's columns fit the model's inputs.
 static bool checkDataShape(const Session &s, const Dataset &data,
@@ -128,57 +131,48 @@ static std::string metricsObject(const std::map<std::string, double> &m) {
   return out + "}";
 }
 
-int dlc::runTrain() {
-  CommonOptions options = commonOptions();
-  Session s(options);
-  if (!s.load())
-    return 1;
-  TrainConfig config;
-  if (mlir::failed(
-          readTrainConfig(s.program(), s.model(), &s.context(), config)))
-    return 1;
+/// Applies the command-line overrides of the train block.
+static bool applyOverrides(TrainConfig &config) {
   if (epochs.getNumOccurrences()) {
     if (epochs < 1)
-      return Session::error("--epochs must be at least 1"), 1;
+      return Session::error("--epochs must be at least 1"), false;
     config.epochs = epochs;
   }
   if (batch.getNumOccurrences()) {
     if (batch < 1)
-      return Session::error("--batch must be at least 1"), 1;
+      return Session::error("--batch must be at least 1"), false;
     config.batch = batch;
   }
   if (lr.getNumOccurrences()) {
     if (!(lr > 0))
-      return Session::error("--lr must be positive"), 1;
+      return Session::error("--lr must be positive"), false;
     config.lr = lr;
   }
   if (noShuffle)
     config.shuffle = false;
   if (seed.getNumOccurrences()) {
     if (seed < 0)
-      return Session::error("--seed must be non-negative"), 1;
+      return Session::error("--seed must be non-negative"), false;
     config.seed = seed;
   }
-  if (!s.info().output) {
-    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
-        << "model '" << s.info().name
-        << "' has no 'output' statement: training reports metrics of the "
-           "output";
-    return 1;
-  }
+  return true;
+}
 
-  // Data.
-  Dataset all, train, test;
-  std::string source = s.program().filename;
+/// The rows a command trains on: --train-csv, or the train block's data
+/// source. `fromBlock` tells which; `target` is the target column used.
+static bool loadAllData(Session &s, const TrainConfig &config, Dataset &all,
+                        std::string &source, bool &fromBlock,
+                        std::string &target) {
+  source = s.program().filename;
   std::string error;
   // --train-csv replaces the train block's data source, options included.
-  bool fromBlock = trainCSV.empty();
-  std::string target = targetColumn.getNumOccurrences() ? targetColumn
-                       : fromBlock                      ? config.target
-                                                        : std::string();
+  fromBlock = trainCSV.empty();
+  target = targetColumn.getNumOccurrences() ? std::string(targetColumn)
+           : fromBlock                      ? config.target
+                                            : std::string();
   if (!trainCSV.empty()) {
     if (!readCSV(trainCSV, target, all, error))
-      return errs() << error << "\n", 1;
+      return errs() << error << "\n", false;
     source = trainCSV;
   } else if (config.data == "make_regression") {
     all = makeRegression(config.samples, config.features, config.informative,
@@ -194,14 +188,42 @@ int dlc::runTrain() {
     all = makeMoons(config.samples, config.noise, config.dataSeed);
   } else if (!config.csvPath.empty()) {
     if (!readCSV(config.csvPath, target, all, error))
-      return errs() << error << "\n", 1;
+      return errs() << error << "\n", false;
     source = config.csvPath;
   } else {
     Session::error(s.program().filename +
                    ": no data: give a 'data' setting in the train block or "
                    "--train-csv");
+    return false;
+  }
+  return true;
+}
+
+int dlc::runTrain() {
+  CommonOptions options = commonOptions();
+  Session s(options);
+  if (!s.load())
+    return 1;
+  TrainConfig config;
+  if (mlir::failed(
+          readTrainConfig(s.program(), s.model(), &s.context(), config)))
+    return 1;
+  if (!applyOverrides(config))
+    return 1;
+  if (!s.info().output) {
+    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
+        << "model '" << s.info().name
+        << "' has no 'output' statement: training reports metrics of the "
+           "output";
     return 1;
   }
+
+  // Data.
+  Dataset all, train, test;
+  std::string source, target, error;
+  bool fromBlock;
+  if (!loadAllData(s, config, all, source, fromBlock, target))
+    return 1;
   if (!testCSV.empty()) {
     train = std::move(all);
     if (!readCSV(testCSV, target, test, error))
@@ -303,6 +325,100 @@ int dlc::runTrain() {
         "\"step_microseconds\": {:.6g}}}\n",
         s.info().name, metricsObject(trainMetrics), metricsObject(testMetrics),
         config.epochs, losses, seconds, compileSeconds, stepMicros);
+    if (!writeOutputFile(metricsJSON, json))
+      return 1;
+  }
+  return 0;
+}
+
+static cl::opt<int64_t> folds("folds", cl::desc("Number of folds (>= 2)"),
+                              cl::value_desc("K"), cl::init(5),
+                              cl::sub(cvCmd), cl::cat(category));
+
+int dlc::runCrossValidate() {
+  CommonOptions options = commonOptions();
+  Session s(options);
+  if (!s.load())
+    return 1;
+  TrainConfig config;
+  if (mlir::failed(
+          readTrainConfig(s.program(), s.model(), &s.context(), config)) ||
+      !applyOverrides(config))
+    return 1;
+  if (!s.info().output) {
+    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
+        << "model '" << s.info().name
+        << "' has no 'output' statement: cross-validation reports metrics "
+           "of the output";
+    return 1;
+  }
+  Dataset all;
+  std::string source, target, error;
+  bool fromBlock;
+  if (!loadAllData(s, config, all, source, fromBlock, target) ||
+      !checkDataShape(s, all, source))
+    return 1;
+  if (folds < 2 || folds > all.rows)
+    return Session::error(fmt::format("--folds must be between 2 and the "
+                                      "number of rows ({})",
+                                      all.rows)),
+           1;
+  if (!s.addTraining(config) || !s.lowerToLinalg() || !s.lowerToLLVM())
+    return 1;
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error);
+  if (!engine)
+    return Session::error("JIT compilation failed: " + error), 1;
+
+  // Folds of a seeded permutation (the split seed), as scikit-learn's
+  // KFold(shuffle=True): sizes differ by at most one.
+  std::vector<int64_t> order(all.rows);
+  std::iota(order.begin(), order.end(), 0);
+  Random rng(config.splitSeed);
+  rng.shuffle(order);
+  outs() << fmt::format("dlc: {}-fold cross-validation of '{}' on {} "
+                        "samples, {} epochs per fold\n",
+                        int64_t(folds), s.info().name, all.rows,
+                        config.epochs);
+  std::map<std::string, std::vector<double>> results;
+  for (int64_t k = 0; k < folds; ++k) {
+    int64_t begin = k * all.rows / folds, end = (k + 1) * all.rows / folds;
+    std::vector<int64_t> testIdx(order.begin() + begin, order.begin() + end);
+    std::vector<int64_t> trainIdx(order.begin(), order.begin() + begin);
+    trainIdx.insert(trainIdx.end(), order.begin() + end, order.end());
+    Dataset train = all.subset(trainIdx), test = all.subset(testIdx);
+    if (standardizeFlag || (fromBlock && config.standardize))
+      standardize(train, &test);
+    Trainer trainer(s.info(), config, *engine);
+    if (!trainer.init(error))
+      return Session::error(error), 1;
+    trainer.fit(train, nullptr);
+    Evaluation e = trainer.evaluate(test);
+    outs() << fmt::format("fold {}/{}: {}\n", k + 1, int64_t(folds),
+                          metricsLine(e.values));
+    for (auto &[name, v] : e.values)
+      results[name].push_back(v);
+  }
+  std::map<std::string, double> means, stds;
+  std::string line;
+  for (auto &[name, values] : results) {
+    double mean = 0, var = 0;
+    for (double v : values)
+      mean += v;
+    mean /= values.size();
+    for (double v : values)
+      var += (v - mean) * (v - mean);
+    double sd = std::sqrt(var / values.size());
+    means[name] = mean;
+    stds[name] = sd;
+    line += fmt::format("{}{} {:.6g} ± {:.3g}", line.empty() ? "" : "  ", name,
+                        mean, sd);
+  }
+  outs() << "mean ± std: " << line << "\n";
+  if (!metricsJSON.empty()) {
+    std::string json = fmt::format(
+        "{{\"model\": \"{}\", \"folds\": {}, \"mean\": {}, \"std\": {}}}\n",
+        s.info().name, int64_t(folds), metricsObject(means),
+        metricsObject(stds));
     if (!writeOutputFile(metricsJSON, json))
       return 1;
   }

@@ -16,6 +16,8 @@ cl::SubCommand trainCmd("train", "Train a model with the JIT and report "
                                  "train and test metrics");
 cl::SubCommand compileCmd("compile", "Compile a model's train step and "
                                      "predict function to a chosen stage");
+cl::SubCommand cvCmd("cv", "K-fold cross-validation: train on K-1 folds, "
+                           "evaluate on the last, report mean and std");
 cl::SubCommand predictCmd("predict",
                           "Run a trained model's output on new inputs");
 cl::SubCommand gradcheckCmd(
@@ -26,12 +28,13 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dlg>"),
                                       cl::Required, cl::sub(trainCmd),
                                       cl::sub(compileCmd),
                                       cl::sub(gradcheckCmd), cl::sub(predictCmd),
+                                      cl::sub(cvCmd),
                                       cl::cat(category));
 static cl::opt<bool>
     timing("timing",
            cl::desc("Print the time of every pass and of the JIT compile"),
            cl::sub(trainCmd), cl::sub(compileCmd), cl::sub(gradcheckCmd),
-           cl::sub(predictCmd), cl::cat(category));
+           cl::sub(predictCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<bool> printIRAfterAll(
     "mlir-print-ir-after-all",
     cl::desc("Print the IR after every pass (to stderr)"), cl::sub(trainCmd),
@@ -65,6 +68,7 @@ int main(int argc, char **argv) {
           "  dlc compile FILE.dlg    emit ast, dlc, linalg, llvm-mlir, llvm, "
           "asm or obj\n"
           "  dlc predict FILE.dlg    run a trained model on new inputs\n"
+          "  dlc cv FILE.dlg         k-fold cross-validation\n"
           "  dlc gradcheck FILE.dlg  check gradients by finite differences\n\n"
           "Run 'dlc SUBCOMMAND --help' for the options of each.\n",
           &errs()))
@@ -77,7 +81,9 @@ int main(int argc, char **argv) {
     return dlc::runGradcheck();
   if (dlc::predictCmd)
     return dlc::runPredict();
-  errs() << "dlc: error: expected a subcommand (train, compile, predict or "
-            "gradcheck); see 'dlc --help'\n";
+  if (dlc::cvCmd)
+    return dlc::runCrossValidate();
+  errs() << "dlc: error: expected a subcommand (train, cv, compile, predict "
+            "or gradcheck); see 'dlc --help'\n";
   return 1;
 }

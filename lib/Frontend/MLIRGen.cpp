@@ -29,7 +29,8 @@ const char *const kKnownOps =
     "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
     "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
     "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
-    "ge, eq, ne, where, mse, bce_with_logits, cross_entropy";
+    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, mse, "
+    "bce_with_logits, cross_entropy";
 
 /// Generates one function from the model's statements. Inputs that the
 /// function does not take make every value that depends on them
@@ -281,6 +282,56 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     return success();
   };
 
+  // A pair of spatial sizes: `k` or `[kh, kw]`.
+  auto keywordPair = [&](StringRef name, int64_t fallback,
+                         SmallVector<int64_t> &out, int64_t min) -> LogicalResult {
+    out.assign(2, fallback);
+    const KeywordArg *kw = e.findKeyword(name);
+    if (!kw)
+      return success();
+    FailureOr<std::vector<int64_t>> v = intList(*kw->value, false);
+    if (failed(v))
+      return failure();
+    if (v->size() == 1)
+      out.assign(2, (*v)[0]);
+    else if (v->size() == 2)
+      out.assign(v->begin(), v->end());
+    else
+      return error(kw->value->loc) << name << " takes one or two sizes";
+    if (out[0] < min || out[1] < min)
+      return error(kw->value->loc) << name << " must be at least " << min;
+    return success();
+  };
+  if (op == "conv2d") {
+    SmallVector<int64_t> stride, padding, dilation;
+    if (failed(onlyKeywords({"stride", "padding", "dilation"})) ||
+        failed(keywordPair("stride", 1, stride, 1)) ||
+        failed(keywordPair("padding", 0, padding, 0)) ||
+        failed(keywordPair("dilation", 1, dilation, 1)) || failed(genArgs(2)))
+      return failure();
+    Conv2DOp::Properties props;
+    props.setStride(b.getDenseI64ArrayAttr(stride));
+    props.setPadding(b.getDenseI64ArrayAttr(padding));
+    props.setDilation(b.getDenseI64ArrayAttr(dilation));
+    return create<Conv2DOp>(e.loc, args, props);
+  }
+  if (op == "max_pool2d" || op == "avg_pool2d") {
+    SmallVector<int64_t> kernel, stride, padding;
+    if (failed(onlyKeywords({"kernel", "stride", "padding"})) ||
+        failed(keywordPair("kernel", 2, kernel, 1)) ||
+        failed(keywordPair("stride", 0, stride, 0)) ||
+        failed(keywordPair("padding", 0, padding, 0)) || failed(genArgs(1)))
+      return failure();
+    if (!e.findKeyword("stride"))
+      stride = kernel; // PyTorch's default
+    Pool2DOp::Properties props;
+    props.setKind(PoolKindAttr::get(
+        b.getContext(), op == "max_pool2d" ? PoolKind::max : PoolKind::avg));
+    props.setKernel(b.getDenseI64ArrayAttr(kernel));
+    props.setStride(b.getDenseI64ArrayAttr(stride));
+    props.setPadding(b.getDenseI64ArrayAttr(padding));
+    return create<Pool2DOp>(e.loc, args, props);
+  }
   if (op == "leaky_relu" || op == "elu") {
     double alpha;
     if (failed(onlyKeywords({"alpha"})) ||

@@ -60,6 +60,7 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // so there is nothing to deallocate either.
   addPipeline(pm, "one-shot-bufferize,canonicalize,cse");
   pm.addPass(createPlanMemoryPass());
+  pm.addPass(createExpandCopiesPass());
   pm.addPass(createCanonicalizerPass());
   addPipeline(pm, "func.func(convert-linalg-to-loops),"
                   "func.func(lower-vector-multi-reduction),"

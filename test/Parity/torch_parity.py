@@ -71,6 +71,21 @@ def logistic(P, x, y):
     return F.binary_cross_entropy_with_logits(z, y) + 0.01 * P["w"].abs().sum()
 
 
+def cnn(P, x, y):
+    x = x.reshape(-1, 1, 8, 8)
+    h1 = F.max_pool2d(torch.relu(F.conv2d(x, P["k1"], padding=1) + P["c1"]), 2)
+    h2 = F.max_pool2d(torch.relu(F.conv2d(h1, P["k2"], padding=1) + P["c2"]), 2)
+    return F.cross_entropy(h2.flatten(1) @ P["w"] + P["b"], y.long())
+
+
+def conv_variants(P, x, y):
+    x = x.reshape(-1, 2, 7, 6)
+    h = torch.tanh(F.conv2d(x, P["k"], stride=(2, 1), padding=1, dilation=(1, 2)))
+    a = F.avg_pool2d(h, 3, stride=2, padding=1)
+    m = F.max_pool2d(h, (2, 2), stride=1)
+    return (a ** 2).mean() + m.mean()
+
+
 def sgd(**kw):
     return lambda ps: torch.optim.SGD(ps, **kw)
 
@@ -92,6 +107,8 @@ CASES = {
                            weight_decay=0.01),
                        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
                            o, T_max=args.steps, eta_min=0.001)),
+    "cnn": (cnn, 64, 10, opt(torch.optim.Adam, lr=0.002), None),
+    "conv_variants": (conv_variants, 84, None, sgd(lr=0.5, momentum=0.5), None),
     "logistic": (logistic, 6, 2,
                  sgd(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
                  None),

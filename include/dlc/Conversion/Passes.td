@@ -77,6 +77,16 @@ def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ExpandCopiesPass : Pass<"dlc-expand-copies", "ModuleOp"> {
+  let summary = "Turns memref.copy into linalg.copy loops";
+  let description = [{
+    A `memref.copy` between non-contiguous views lowers to a call of
+    `memrefCopy` in MLIR's runtime library, which neither the JIT nor a
+    deployed object should need; as `linalg.copy` it becomes plain loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {
   let summary = "Checks that only the LLVM dialect is left";
   let description = [{

@@ -28,6 +28,7 @@ struct ConvertDLCToLinalgPass
     populateElementwiseLoweringPatterns(patterns);
     populateLinearLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
+    populateConvolutionLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -12,6 +12,8 @@ void populateElementwiseLoweringPatterns(RewritePatternSet &patterns);
 void populateLinearLoweringPatterns(RewritePatternSet &patterns);
 /// Sum, mean, size, and the losses (decomposed into dlc ops).
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
+/// conv2d, pool2d and their gradients.
+void populateConvolutionLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::dlc
 

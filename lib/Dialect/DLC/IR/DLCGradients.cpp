@@ -529,3 +529,28 @@ LogicalResult MinOp::buildGradients(OpBuilder &b, ValueRange grads,
                                     SmallVectorImpl<Value> &out) {
   return extremumGradient(*this, b, grads, out);
 }
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  Value g = grads[0];
+  out.push_back(Conv2DGradInputOp::create(b, loc, g, getFilter(), getInput(),
+                                          getStride(), getPadding(),
+                                          getDilation()));
+  out.push_back(Conv2DGradFilterOp::create(b, loc, getInput(), g, getFilter(),
+                                           getStride(), getPadding(),
+                                           getDilation()));
+  return success();
+}
+
+LogicalResult Pool2DOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  out.push_back(Pool2DGradOp::create(b, getLoc(), getKind(), getInput(),
+                                     getResult(), grads[0], getKernel(),
+                                     getStride(), getPadding()));
+  return success();
+}

@@ -447,5 +447,99 @@ LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// Output size of a sliding window: floor((size + 2p - d (k - 1) - 1) / s) + 1.
+static int64_t windowOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                                int64_t padding, int64_t dilation) {
+  return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+static LogicalResult checkWindowAttrs(std::optional<Location> loc,
+                                      ArrayRef<int64_t> stride,
+                                      ArrayRef<int64_t> padding,
+                                      ArrayRef<int64_t> dilation) {
+  if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+    return emitOptionalError(loc, "stride, padding and dilation have two "
+                                  "entries (height, width)");
+  for (int i = 0; i < 2; ++i)
+    if (stride[i] < 1 || padding[i] < 0 || dilation[i] < 1)
+      return emitOptionalError(loc, "stride and dilation must be >= 1 and "
+                                    "padding >= 0");
+  return success();
+}
+
+LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto w = cast<RankedTensorType>(adaptor.getFilter().getType());
+  if (failed(checkWindowAttrs(loc, adaptor.getStride(), adaptor.getPadding(),
+                              adaptor.getDilation())))
+    return failure();
+  if (in.getRank() != 4 || w.getRank() != 4)
+    return emitOptionalError(loc, "conv2d expects an input [batch, C, H, W] "
+                                  "and a filter [F, C, KH, KW], got " +
+                                      typeToString(in) + " and " +
+                                      typeToString(w));
+  if (!w.hasStaticShape() || in.isDynamicDim(1) || in.isDynamicDim(2) ||
+      in.isDynamicDim(3))
+    return emitOptionalError(loc, "conv2d: only the batch may be symbolic");
+  if (in.getDimSize(1) != w.getDimSize(1))
+    return emitOptionalError(loc, "conv2d: the input has " +
+                                      Twine(in.getDimSize(1)) +
+                                      " channels, the filter " +
+                                      Twine(w.getDimSize(1)));
+  SmallVector<int64_t> shape{in.getDimSize(0), w.getDimSize(0)};
+  for (int i = 0; i < 2; ++i) {
+    int64_t o = windowOutputSize(in.getDimSize(2 + i), w.getDimSize(2 + i),
+                                 adaptor.getStride()[i],
+                                 adaptor.getPadding()[i],
+                                 adaptor.getDilation()[i]);
+    if (o < 1)
+      return emitOptionalError(loc, "conv2d: the filter does not fit the "
+                                    "padded input " + typeToString(in));
+    shape.push_back(o);
+  }
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
+LogicalResult Pool2DOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  ArrayRef<int64_t> kernel = adaptor.getKernel();
+  SmallVector<int64_t> ones{1, 1};
+  if (failed(checkWindowAttrs(loc, adaptor.getStride(), adaptor.getPadding(),
+                              ones)))
+    return failure();
+  if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1)
+    return emitOptionalError(loc, "pooling needs a kernel of two sizes >= 1");
+  if (in.getRank() != 4 || in.isDynamicDim(1) || in.isDynamicDim(2) ||
+      in.isDynamicDim(3))
+    return emitOptionalError(loc, "pooling expects [batch, C, H, W] with "
+                                  "static C, H, W, got " + typeToString(in));
+  SmallVector<int64_t> shape{in.getDimSize(0), in.getDimSize(1)};
+  for (int i = 0; i < 2; ++i) {
+    if (adaptor.getPadding()[i] * 2 > kernel[i])
+      return emitOptionalError(loc, "pooling: padding must be at most half "
+                                    "the kernel");
+    int64_t o = windowOutputSize(in.getDimSize(2 + i), kernel[i],
+                                 adaptor.getStride()[i],
+                                 adaptor.getPadding()[i], 1);
+    if (o < 1)
+      return emitOptionalError(loc, "pooling: the kernel does not fit " +
+                                        typeToString(in));
+    shape.push_back(o);
+  }
+  results.push_back(RankedTensorType::get(shape, in.getElementType()));
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"

@@ -347,6 +347,133 @@ def DLC_BroadcastOp : DLC_Op<"broadcast", [Pure, InferTypeOpAdaptor,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW)
+//===----------------------------------------------------------------------===//
+
+def DLC_Conv2DOp : DLC_Op<"conv2d", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "2-D convolution, NCHW input and FCHW filter";
+  let description = [{
+    `out[n, f, y, x] = sum_{c, i, j} in[n, c, y*s + i*d - p, x*s + j*d - p]
+    * filter[f, c, i, j]` with zero padding `p`, stride `s` and dilation `d`
+    per spatial dimension (as PyTorch's `F.conv2d`, groups = 1).
+
+    ```mlir
+    %y = dlc.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1]
+        : tensor<?x1x8x8xf32>, tensor<16x1x3x3xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$input, DLC_FloatTensor:$filter,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter `stride` $stride `padding` $padding `dilation` $dilation
+    attr-dict `:` type($input) `,` type($filter)
+  }];
+}
+
+def DLC_Conv2DGradInputOp : DLC_Op<"conv2d_grad_input", [Pure,
+    AllTypesMatch<["like", "result"]>]> {
+  let summary = "Gradient of conv2d with respect to its input";
+  let description = [{
+    The transposed convolution of the output gradient with the filter, of the
+    input's type (`like`). Built by conv2d's gradient rule.
+
+    ```mlir
+    %dx = dlc.conv2d_grad_input %g, %w like %x stride [1, 1] padding [1, 1]
+        dilation [1, 1] : tensor<?x16x8x8xf32>, tensor<16x1x3x3xf32>, tensor<?x1x8x8xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$grad, DLC_FloatTensor:$filter,
+                       DLC_FloatTensor:$like, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $filter `like` $like `stride` $stride `padding` $padding
+    `dilation` $dilation attr-dict `:` type($grad) `,` type($filter) `,`
+    type($like)
+  }];
+}
+
+def DLC_Conv2DGradFilterOp : DLC_Op<"conv2d_grad_filter", [Pure,
+    AllTypesMatch<["like", "result"]>]> {
+  let summary = "Gradient of conv2d with respect to its filter";
+  let description = [{
+    `dfilter[f, c, i, j] = sum_{n, y, x} grad[n, f, y, x] *
+    in[n, c, y*s + i*d - p, x*s + j*d - p]`, of the filter's type (`like`).
+
+    ```mlir
+    %dw = dlc.conv2d_grad_filter %x, %g like %w stride [1, 1] padding [1, 1]
+        dilation [1, 1] : tensor<?x1x8x8xf32>, tensor<?x16x8x8xf32>, tensor<16x1x3x3xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$input, DLC_FloatTensor:$grad,
+                       DLC_FloatTensor:$like, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding, DenseI64ArrayAttr:$dilation);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `like` $like `stride` $stride `padding` $padding
+    `dilation` $dilation attr-dict `:` type($input) `,` type($grad) `,`
+    type($like)
+  }];
+}
+
+def DLC_PoolKind : I64EnumAttr<"PoolKind", "",
+    [I64EnumAttrCase<"max", 0>, I64EnumAttrCase<"avg", 1>]> {
+  let cppNamespace = "::mlir::dlc";
+}
+
+def DLC_Pool2DOp : DLC_Op<"pool2d", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "2-D max or average pooling, NCHW";
+  let description = [{
+    Max pooling pads with -inf; average pooling pads with zeros and divides
+    by the window size (PyTorch's `count_include_pad=True`). Output sizes
+    round down. The max gradient goes to every element equal to the
+    window's maximum.
+
+    ```mlir
+    %y = dlc.pool2d max %x kernel [2, 2] stride [2, 2] padding [0, 0]
+        : tensor<?x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins DLC_PoolKind:$kind, DLC_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input `kernel` $kernel `stride` $stride `padding` $padding
+    attr-dict `:` type($input)
+  }];
+}
+
+def DLC_Pool2DGradOp : DLC_Op<"pool2d_grad", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Gradient of pool2d with respect to its input";
+  let description = [{
+    Built by pool2d's gradient rule from the input, the pooled output and
+    the output's gradient.
+
+    ```mlir
+    %dx = dlc.pool2d_grad max %x, %y, %g kernel [2, 2] stride [2, 2]
+        padding [0, 0] : tensor<?x16x8x8xf32>, tensor<?x16x4x4xf32>,
+        tensor<?x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins DLC_PoolKind:$kind, DLC_FloatTensor:$input,
+                       DLC_FloatTensor:$output, DLC_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+                       DenseI64ArrayAttr:$padding);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input `,` $output `,` $grad `kernel` $kernel `stride` $stride
+    `padding` $padding attr-dict `:` type($input) `,` type($output) `,`
+    type($grad)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,333 @@
+// Lowering of dlc convolution and pooling (NCHW) and their gradients.
+#include "LoweringUtils.h"
+#include "dlc/Conversion/DLCToLinalg/DLCToLinalg.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+/// `x` padded by `padding` (height, width) on both sides with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> padding,
+                 double value) {
+  if (padding[0] == 0 && padding[1] == 0)
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] += 2 * padding[0];
+  shape[3] += 2 * padding[1];
+  auto padded = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0),
+                                b.getIndexAttr(padding[0]),
+                                b.getIndexAttr(padding[1])};
+  SmallVector<OpFoldResult> high = low;
+  Value fill = floatConstant(b, loc, type.getElementType(), value);
+  return tensor::PadOp::create(b, loc, padded, x, low, high, fill);
+}
+
+struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(), 0);
+    auto resultType = op.getType();
+    Value init = createFilled(rewriter, loc, resultType,
+                              dynamicSizesOf(rewriter, loc, adaptor.getInput()),
+                              0.0);
+    auto conv = linalg::Conv2DNchwFchwOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{x, adaptor.getFilter()},
+        ValueRange{init}, rewriter.getI64TensorAttr(op.getStride()),
+        rewriter.getI64TensorAttr(op.getDilation()));
+    rewriter.replaceOp(op, conv->getResults());
+    return success();
+  }
+};
+
+/// dfilter[f, c, i, j] = sum_{n, y, x} g[n, f, y, x] * xpad[n, c, y s + i d,
+/// x s + j d].
+struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2DGradFilterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(), 0);
+    auto resultType = op.getType();
+    Value init = createFilled(rewriter, loc, resultType, {}, 0.0);
+    // Loops: f c i j n y x.
+    AffineExpr f, c, i, j, n, y, xx;
+    bindDims(ctx, f, c, i, j, n, y, xx);
+    ArrayRef<int64_t> s = op.getStride(), d = op.getDilation();
+    SmallVector<AffineMap> maps{
+        AffineMap::get(7, 0, {n, f, y, xx}, ctx),
+        AffineMap::get(7, 0, {n, c, y * s[0] + i * d[0], xx * s[1] + j * d[1]},
+                       ctx),
+        AffineMap::get(7, 0, {f, c, i, j}, ctx)};
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> iterators{par, par, par, par,
+                                               red, red, red};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{adaptor.getGrad(), x},
+        ValueRange{init}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(b, l,
+                                  Value(arith::AddFOp::create(b, l, a[2], prod)));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// The transposed convolution: the output gradient is spread out by the
+/// stride into a zero tensor padded by (K - 1) d, then correlated with the
+/// flipped filter; the input padding is cut off at the end.
+struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2DGradInputOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto inType = op.getType(); // [N, C, H, W]
+    auto gType = cast<RankedTensorType>(op.getGrad().getType());
+    auto wType = cast<RankedTensorType>(op.getFilter().getType());
+    ArrayRef<int64_t> s = op.getStride(), p = op.getPadding(),
+                      d = op.getDilation();
+    int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
+    int64_t hp = inType.getDimSize(2) + 2 * p[0];
+    int64_t wp = inType.getDimSize(3) + 2 * p[1];
+    int64_t offH = (kh - 1) * d[0], offW = (kw - 1) * d[1];
+    Type element = inType.getElementType();
+    Value g = adaptor.getGrad();
+    SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, g);
+
+    // The spread gradient: [N, F, Hp + (KH-1) d, Wp + (KW-1) d].
+    auto spreadType = RankedTensorType::get(
+        {gType.getDimSize(0), gType.getDimSize(1), hp + offH, wp + offW},
+        element);
+    Value zeros = createFilled(rewriter, loc, spreadType, batch, 0.0);
+    OpFoldResult n = batch.empty() ? OpFoldResult(rewriter.getIndexAttr(
+                                         gType.getDimSize(0)))
+                                   : OpFoldResult(batch[0]);
+    SmallVector<OpFoldResult> offsets{rewriter.getIndexAttr(0),
+                                      rewriter.getIndexAttr(0),
+                                      rewriter.getIndexAttr(offH),
+                                      rewriter.getIndexAttr(offW)};
+    SmallVector<OpFoldResult> sizes{
+        n, rewriter.getIndexAttr(gType.getDimSize(1)),
+        rewriter.getIndexAttr(gType.getDimSize(2)),
+        rewriter.getIndexAttr(gType.getDimSize(3))};
+    SmallVector<OpFoldResult> strides{
+        rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(s[0]), rewriter.getIndexAttr(s[1])};
+    Value spread = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
+                                                 offsets, sizes, strides);
+
+    // dxpad[n, c, y, x] = sum_{f, i, j} spread[n, f, y + (KH-1-i) d,
+    // x + (KW-1-j) d] * w[f, c, i, j].
+    auto paddedType = RankedTensorType::get(
+        {inType.getDimSize(0), inType.getDimSize(1), hp, wp}, element);
+    Value init = createFilled(rewriter, loc, paddedType, batch, 0.0);
+    AffineExpr bn, c, y, x, f, i, j;
+    bindDims(ctx, bn, c, y, x, f, i, j);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(7, 0,
+                       {bn, f, y + (kh - 1) * d[0] - i * d[0],
+                        x + (kw - 1) * d[1] - j * d[1]},
+                       ctx),
+        AffineMap::get(7, 0, {f, c, i, j}, ctx),
+        AffineMap::get(7, 0, {bn, c, y, x}, ctx)};
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> iterators{par, par, par, par,
+                                               red, red, red};
+    Value dxp =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{paddedType},
+            ValueRange{spread, adaptor.getFilter()}, ValueRange{init}, maps,
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddFOp::create(b, l, a[2], prod)));
+            })
+            .getResult(0);
+    if (p[0] == 0 && p[1] == 0) {
+      rewriter.replaceOp(op, dxp);
+      return success();
+    }
+    SmallVector<OpFoldResult> cutOffsets{
+        rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+        rewriter.getIndexAttr(p[0]), rewriter.getIndexAttr(p[1])};
+    SmallVector<OpFoldResult> cutSizes{
+        n, rewriter.getIndexAttr(inType.getDimSize(1)),
+        rewriter.getIndexAttr(inType.getDimSize(2)),
+        rewriter.getIndexAttr(inType.getDimSize(3))};
+    SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, inType, dxp, cutOffsets, cutSizes, ones);
+    return success();
+  }
+};
+
+struct Pool2DLowering : OpConversionPattern<Pool2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Pool2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bool isMax = op.getKind() == PoolKind::max;
+    Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(),
+                         isMax ? -INFINITY : 0.0);
+    auto resultType = op.getType();
+    Type element = resultType.getElementType();
+    SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, adaptor.getInput());
+    Value init =
+        createFilled(rewriter, loc, resultType, batch, isMax ? -INFINITY : 0.0);
+    ArrayRef<int64_t> k = op.getKernel();
+    Value window = tensor::EmptyOp::create(rewriter, loc, k, element);
+    Attribute strides = rewriter.getI64TensorAttr(op.getStride());
+    Attribute dilations = rewriter.getI64TensorAttr({1, 1});
+    Value pooled;
+    if (isMax)
+      pooled = linalg::PoolingNchwMaxOp::create(
+                   rewriter, loc, TypeRange{resultType}, ValueRange{x, window},
+                   ValueRange{init}, strides, dilations)
+                   ->getResult(0);
+    else
+      pooled = linalg::PoolingNchwSumOp::create(
+                   rewriter, loc, TypeRange{resultType}, ValueRange{x, window},
+                   ValueRange{init}, strides, dilations)
+                   ->getResult(0);
+    if (!isMax) {
+      Value scale = floatConstant(rewriter, loc, element, 1.0 / (k[0] * k[1]));
+      Value out = createEmpty(rewriter, loc, resultType, batch);
+      int64_t rank = resultType.getRank();
+      SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+      SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+      pooled = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{resultType}, ValueRange{pooled},
+                   ValueRange{out}, maps, par,
+                   [&](OpBuilder &b, Location l, ValueRange a) {
+                     linalg::YieldOp::create(
+                         b, l, Value(arith::MulFOp::create(b, l, a[0], scale)));
+                   })
+                   .getResult(0);
+    }
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
+/// dx[n, c, y, x] = sum over the windows that contain (y, x) of the window's
+/// gradient (avg: divided by the window size; max: where x equals the
+/// window's maximum). The window of a position is found in the body, so any
+/// kernel, stride and padding work.
+struct Pool2DGradLowering : OpConversionPattern<Pool2DGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Pool2DGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    bool isMax = op.getKind() == PoolKind::max;
+    auto inType = op.getType();
+    auto outType = cast<RankedTensorType>(op.getOutput().getType());
+    Type element = inType.getElementType();
+    ArrayRef<int64_t> k = op.getKernel(), s = op.getStride(),
+                      p = op.getPadding();
+    SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, adaptor.getInput());
+    Value init = createFilled(rewriter, loc, inType, batch, 0.0);
+    Value window = tensor::EmptyOp::create(rewriter, loc, k, element);
+    Value g = adaptor.getGrad(), y = adaptor.getOutput();
+    AffineExpr n, c, h, w, i, j;
+    bindDims(ctx, n, c, h, w, i, j);
+    SmallVector<AffineMap> maps{AffineMap::get(6, 0, {n, c, h, w}, ctx),
+                                AffineMap::get(6, 0, {i, j}, ctx),
+                                AffineMap::get(6, 0, {n, c, h, w}, ctx)};
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> iterators{par, par, par, par, red, red};
+    int64_t outH = outType.getDimSize(2), outW = outType.getDimSize(3);
+    double scale = isMax ? 1.0 : 1.0 / (k[0] * k[1]);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{inType},
+        ValueRange{adaptor.getInput(), window}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          auto cst = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(b, l, v);
+          };
+          Value zero = cst(0);
+          // The window (oy, ox) that has (y, x) at offset (i, j):
+          // y + p - i = oy s. Valid when divisible and in range.
+          auto locate = [&](int64_t dim, int64_t kDim, int64_t stride,
+                            int64_t pad, int64_t outSize,
+                            Value &valid) -> Value {
+            Value pos = linalg::IndexOp::create(b, l, dim);
+            Value off = linalg::IndexOp::create(b, l, kDim);
+            Value t = arith::SubIOp::create(
+                b, l, arith::AddIOp::create(b, l, pos, cst(pad)), off);
+            Value q = arith::DivSIOp::create(b, l, t, cst(stride));
+            Value r = arith::RemSIOp::create(b, l, t, cst(stride));
+            Value ok = arith::AndIOp::create(
+                b, l,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, r, zero));
+            ok = arith::AndIOp::create(
+                b, l, ok,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q,
+                                      cst(outSize)));
+            valid = valid ? arith::AndIOp::create(b, l, valid, ok).getResult()
+                          : ok;
+            // Clamped, so that the extract is always in bounds.
+            Value lo = arith::MaxSIOp::create(b, l, q, zero);
+            return arith::MinSIOp::create(b, l, lo, cst(outSize - 1));
+          };
+          Value valid;
+          Value oy = locate(2, 4, s[0], p[0], outH, valid);
+          Value ox = locate(3, 5, s[1], p[1], outW, valid);
+          Value bn = linalg::IndexOp::create(b, l, 0);
+          Value bc = linalg::IndexOp::create(b, l, 1);
+          Value grad = tensor::ExtractOp::create(b, l, g,
+                                                 ValueRange{bn, bc, oy, ox});
+          if (isMax) {
+            Value best = tensor::ExtractOp::create(b, l, y,
+                                                   ValueRange{bn, bc, oy, ox});
+            Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                              a[0], best);
+            valid = arith::AndIOp::create(b, l, valid, hit);
+          } else {
+            grad = arith::MulFOp::create(b, l, grad,
+                                         floatConstant(b, l, element, scale));
+          }
+          Value contribution = arith::SelectOp::create(
+              b, l, valid, grad, floatConstant(b, l, element, 0.0));
+          linalg::YieldOp::create(
+              b, l, Value(arith::AddFOp::create(b, l, a[2], contribution)));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::dlc::populateConvolutionLoweringPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<Conv2DLowering, Conv2DGradFilterLowering,
+               Conv2DGradInputLowering, Pool2DLowering, Pool2DGradLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,27 @@
+// dlc-expand-copies: memref.copy becomes linalg.copy (plain loops, no call
+// into MLIR's runtime library).
+#include "dlc/Conversion/Passes.h"
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_EXPANDCOPIESPASS
+#include "dlc/Conversion/Passes.h.inc"
+} // namespace mlir::dlc
+
+using namespace mlir;
+
+namespace {
+struct ExpandCopiesPass
+    : mlir::dlc::impl::ExpandCopiesPassBase<ExpandCopiesPass> {
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation().walk([&](memref::CopyOp op) { copies.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (memref::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                             copy.getTarget());
+      rewriter.eraseOp(copy);
+    }
+  }
+};
+} // namespace

@@ -66,6 +66,20 @@ static void dumpType(const TypeSpec &t, llvm::raw_ostream &os) {
 }
 
 void dlc::dumpAST(const Program &program, llvm::raw_ostream &os) {
+  for (const FunctionDef &f : program.functions) {
+    os << "(def " << f.name << " (";
+    for (size_t i = 0; i < f.params.size(); ++i)
+      os << (i ? " " : "") << f.params[i];
+    os << ")\n";
+    for (const Stmt &s : f.stmts) {
+      os << "  (let " << s.name << " ";
+      dumpExpr(*s.value, os);
+      os << ")\n";
+    }
+    os << "  (return ";
+    dumpExpr(*f.result, os);
+    os << "))\n";
+  }
   for (const Model &m : program.models) {
     os << "(model " << m.name << " @" << m.loc.line << ":" << m.loc.col
        << "\n";

@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
@@ -51,7 +52,14 @@ public:
   FailureOr<Value> gen(const Expr &e);
   /// Evaluates every `name = expr` statement in order.
   LogicalResult genLets();
-  Location loc(SourceLoc l) { return toLocation(b.getContext(), program, l); }
+  /// The location of source position `l`; inside an inlined function, a
+  /// call-site location (the callee's position, called from the caller's).
+  Location loc(SourceLoc l) {
+    Location here = toLocation(b.getContext(), program, l);
+    for (auto it = callSites.rbegin(); it != callSites.rend(); ++it)
+      here = CallSiteLoc::get(here, *it);
+    return here;
+  }
   InFlightDiagnostic error(SourceLoc l) { return emitError(loc(l)); }
   std::string missingInput;
 
@@ -67,9 +75,67 @@ private:
   const Model &model;
   OpBuilder &b;
   Type elementType;
+  FailureOr<Value> genUserCall(const Expr &e, const FunctionDef &fn);
+
   std::map<std::string, Value> values;
   std::map<std::string, std::string> unavailable;
+  SmallVector<Location> callSites; // of the inlined calls being generated
+  SmallVector<StringRef> callStack; // function names, to reject recursion
 };
+
+FailureOr<Value> FunctionGen::genUserCall(const Expr &e,
+                                          const FunctionDef &fn) {
+  if (llvm::is_contained(callStack, fn.name))
+    return static_cast<LogicalResult>(
+        error(e.loc) << "function '" << fn.name
+                     << "' calls itself (recursion is not supported)");
+  if (!e.kwargs.empty())
+    return static_cast<LogicalResult>(
+        error(e.kwargs.front().loc)
+        << "function '" << fn.name << "' takes positional arguments only");
+  if (e.args.size() != fn.params.size())
+    return static_cast<LogicalResult>(
+        error(e.loc) << "function '" << fn.name << "' takes "
+                     << fn.params.size() << " arguments, got "
+                     << e.args.size());
+  // Arguments are evaluated in the caller's scope.
+  std::map<std::string, Value> scope;
+  std::map<std::string, std::string> scopeMissing;
+  std::string missing;
+  for (auto [param, arg] : llvm::zip(fn.params, e.args)) {
+    FailureOr<Value> v = gen(*arg);
+    if (failed(v))
+      return failure();
+    scope[param] = *v;
+    if (!*v) {
+      scopeMissing[param] = missingInput;
+      missing = missingInput;
+    }
+  }
+  // The body sees its parameters only.
+  std::swap(values, scope);
+  std::swap(unavailable, scopeMissing);
+  callSites.push_back(loc(e.loc));
+  callStack.push_back(fn.name);
+  auto restore = llvm::make_scope_exit([&] {
+    std::swap(values, scope);
+    std::swap(unavailable, scopeMissing);
+    callSites.pop_back();
+    callStack.pop_back();
+  });
+  for (const Stmt &s : fn.stmts) {
+    if (values.count(s.name))
+      return static_cast<LogicalResult>(
+          error(s.loc) << "redefinition of '" << s.name << "'");
+    FailureOr<Value> v = gen(*s.value);
+    if (failed(v))
+      return failure();
+    values[s.name] = *v;
+    if (!*v)
+      unavailable[s.name] = missingInput;
+  }
+  return gen(*fn.result);
+}
 
 template <typename OpTy>
 FailureOr<Value> FunctionGen::create(SourceLoc l, ValueRange operands,
@@ -223,6 +289,10 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     }
     return success();
   };
+
+  for (const FunctionDef &fn : program.functions)
+    if (fn.name == op)
+      return genUserCall(e, fn);
 
   using UnaryBuilder = FailureOr<Value> (FunctionGen::*)(
       SourceLoc, ValueRange, typename NegOp::Properties);

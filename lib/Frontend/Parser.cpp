@@ -80,6 +80,7 @@ private:
 
   bool parseModel(Program &program);
   bool parseTrain(Program &program);
+  bool parseFunction(Program &program);
   bool parseType(TypeSpec &type);
   ExprPtr parseBinaryLevel(llvm::StringRef ops, ExprPtr (Parser::*next)());
   ExprPtr parseExpr();
@@ -106,8 +107,11 @@ std::optional<Program> Parser::parse() {
     } else if (peek().isIdent("train")) {
       if (!parseTrain(program))
         return std::nullopt;
+    } else if (peek().isIdent("def")) {
+      if (!parseFunction(program))
+        return std::nullopt;
     } else {
-      unexpected(peek(), "'model' or 'train'");
+      unexpected(peek(), "'model', 'train' or 'def'");
       return std::nullopt;
     }
   }
@@ -165,6 +169,50 @@ bool Parser::parseModel(Program &program) {
   }
   take(); // }
   program.models.push_back(std::move(model));
+  return true;
+}
+
+bool Parser::parseFunction(Program &program) {
+  take(); // def
+  FunctionDef fn;
+  if (!expectIdent(fn.name, fn.loc, "a function name") || !expectPunct('('))
+    return false;
+  while (!peek().isPunct(')')) {
+    std::string param;
+    SourceLoc loc;
+    if (!expectIdent(param, loc, "a parameter name"))
+      return false;
+    if (llvm::is_contained(fn.params, param))
+      return error(loc, "parameter '" + param + "' given twice");
+    fn.params.push_back(param);
+    if (peek().isPunct(')'))
+      break;
+    if (!peek().isPunct(','))
+      return unexpected(peek(), "',' or ')'");
+    take();
+  }
+  take(); // )
+  if (!expectPunct('{'))
+    return false;
+  while (!peek().isIdent("return")) {
+    if (!(peek().is(Token::Kind::Ident) && peek(1).isPunct('=')))
+      return unexpected(peek(), "'name = expression' or 'return'");
+    Stmt stmt;
+    stmt.kind = Stmt::Kind::Let;
+    stmt.loc = peek().loc;
+    stmt.name = take().text;
+    take(); // =
+    if (!(stmt.value = parseExpr()))
+      return false;
+    fn.stmts.push_back(std::move(stmt));
+  }
+  take(); // return
+  if (!(fn.result = parseExpr()) || !expectPunct('}'))
+    return false;
+  for (const FunctionDef &other : program.functions)
+    if (other.name == fn.name)
+      return error(fn.loc, "redefinition of function '" + fn.name + "'");
+  program.functions.push_back(std::move(fn));
   return true;
 }
 

@@ -83,8 +83,19 @@ struct TrainBlock {
   std::vector<TrainSetting> settings;
 };
 
+/// A reusable function, inlined at every call:
+///   def name(a, b) { t = a @ b  return relu(t) }
+struct FunctionDef {
+  std::string name;
+  SourceLoc loc;
+  std::vector<std::string> params;
+  std::vector<Stmt> stmts; // Let statements
+  ExprPtr result;
+};
+
 struct Program {
   std::string filename;
+  std::vector<FunctionDef> functions;
   std::vector<Model> models;
   std::vector<TrainBlock> trains;
 };

@@ -10,6 +10,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
+#include <functional>
 
 #include <map>
 
@@ -30,7 +31,7 @@ const char *const kKnownOps =
     "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
     "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
     "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
-    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, mse, "
+    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, mse, "
     "bce_with_logits, cross_entropy";
 
 /// Generates one function from the model's statements. Inputs that the
@@ -80,6 +81,13 @@ private:
   std::map<std::string, Value> values;
   std::map<std::string, std::string> unavailable;
   SmallVector<Location> callSites; // of the inlined calls being generated
+public:
+  /// Dropout: in the loss, `makeCounter` adds the counter argument on first
+  /// use; elsewhere (prediction) dropout is the identity.
+  std::function<Value()> makeCounter;
+  Value counter;
+  int64_t dropoutSites = 0;
+private:
   SmallVector<StringRef> callStack; // function names, to reject recursion
 };
 
@@ -401,6 +409,23 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     props.setStride(b.getDenseI64ArrayAttr(stride));
     props.setPadding(b.getDenseI64ArrayAttr(padding));
     return create<Pool2DOp>(e.loc, args, props);
+  }
+  if (op == "dropout") {
+    double rate;
+    if (failed(onlyKeywords({"rate"})) ||
+        failed(keywordNumber("rate", 0.5, rate)) || failed(genArgs(1)))
+      return failure();
+    if (!(rate >= 0 && rate < 1))
+      return static_cast<LogicalResult>(
+          error(e.loc) << "dropout rate must be in [0, 1)");
+    if (!args[0] || !makeCounter)
+      return args[0]; // off at prediction
+    if (!counter)
+      counter = makeCounter();
+    return DropoutOp::create(b, loc(e.loc), args[0], counter,
+                             b.getF64FloatAttr(rate),
+                             b.getI64IntegerAttr(++dropoutSites))
+        .getResult();
   }
   if (op == "leaky_relu" || op == "elu") {
     double alpha;
@@ -818,6 +843,17 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
     Block &entry = func.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&entry);
     FunctionGen fg(program, model, fb, elementType);
+    if (isLoss)
+      fg.makeCounter = [&, func]() mutable -> Value {
+        auto type = RankedTensorType::get({}, elementType);
+        unsigned index = func.getNumArguments();
+        func.insertArgument(index, type,
+                            fb.getDictionaryAttr({fb.getNamedAttr(
+                                "dlc.rng_counter", fb.getUnitAttr())}),
+                            func.getLoc());
+        info.usesDropout = true;
+        return func.getArgument(index);
+      };
     for (size_t i = 0; i < params.size(); ++i)
       fg.bind(params[i]->name, entry.getArgument(i), "");
     for (size_t i = 0; i < inputs.size(); ++i) {

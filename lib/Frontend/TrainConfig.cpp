@@ -101,6 +101,8 @@ std::vector<TensorInfo> dlc::optimizerState(const ModelInfo &model,
   }
   if (config.optimizer == "adam" || config.optimizer == "adamw")
     state.push_back({"adam.step", {}});
+  if (model.usesDropout)
+    state.push_back({"dropout.step", {}});
   return state;
 }
 

@@ -23,6 +23,7 @@ p.add_argument("--workdir", required=True)
 p.add_argument("--features", type=int, required=True)
 p.add_argument("--batch", type=int, default=7)
 p.add_argument("--labels", action="store_true", help="0/1 targets")
+p.add_argument("--classes", type=int, default=0, help="class-index targets")
 args = p.parse_args()
 w = args.workdir
 os.makedirs(w, exist_ok=True)
@@ -106,7 +107,9 @@ check("undefined symbols are libc/libm", set(undefined) <= libc_libm,
 
 # Predictions.
 x = rng.normal(size=(args.batch, args.features)).astype("<f4")
-if args.labels:
+if args.classes:
+    y = rng.integers(0, args.classes, size=args.batch).astype("<f4")
+elif args.labels:
     y = (rng.uniform(size=args.batch) < 0.5).astype("<f4")
 else:
     y = rng.normal(size=args.batch).astype("<f4")

@@ -45,8 +45,9 @@ def svm(P, x, y):
 
 
 def mlp(P, x, y):
-    h = torch.relu(x @ P["w1"] + P["b1"])
-    return F.cross_entropy(h @ P["w2"] + P["b2"], y.long())
+    h = torch.relu(x @ P["w1"] + P["b1"])  # dropout at rate 0 in the .dlg
+    return F.cross_entropy(h @ P["w2"] + P["b2"], y.long()) \
+        + 0.0001 * ((P["w1"] ** 2).sum() + (P["w2"] ** 2).sum())
 
 
 def linreg(P, x, y):
@@ -98,7 +99,10 @@ CASES = {
     # name: (forward, features, target, optimizer, scheduler)
     "softmax_regression": (softmax_regression, 4, 3, sgd(lr=0.1, momentum=0.9), None),
     "svm": (svm, 30, 2, sgd(lr=0.01, momentum=0.9), None),
-    "mlp": (mlp, 64, 10, opt(torch.optim.AdamW, lr=0.001, weight_decay=0.01), None),
+    "mlp": (mlp, 64, 10, opt(torch.optim.Adam, lr=0.001), None),
+    "mlp_adamw": (lambda P, x, y: F.cross_entropy(
+        torch.relu(x @ P["w1"] + P["b1"]) @ P["w2"] + P["b2"], y.long()),
+        64, 10, opt(torch.optim.AdamW, lr=0.001, weight_decay=0.01), None),
     "linreg": (linreg, 4, None, sgd(lr=0.1), None),
     "activations": (activations, 5, 3, opt(torch.optim.Adam, lr=0.01),
                     lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),

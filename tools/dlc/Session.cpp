@@ -6,6 +6,7 @@
 
 #include "dlc/Frontend/Parser.h"
 #include "dlc/InitAll.h"
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
 #include "dlc/Pipelines/Pipelines.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -82,6 +83,12 @@ bool Session::run(mlir::PassManager &pm, llvm::StringRef stage) {
 }
 
 bool Session::addTraining(const TrainConfig &config) {
+  // Dropout masks depend on the train block's seed: mix it into each site's.
+  moduleOp->walk([&](mlir::dlc::DropoutOp op) {
+    uint64_t z = config.seed * 0x9E3779B97F4A7C15ull + op.getSeed();
+    z = (z ^ (z >> 31)) * 0xBF58476D1CE4E5B9ull;
+    op.setSeed(static_cast<int64_t>((z ^ (z >> 29)) & 0x7fffffffffffffffull));
+  });
   mlir::PassManager pm(&ctx);
   mlir::dlc::TrainingPipelineOptions opts;
   opts.optimizer = config.optimizer;

@@ -32,6 +32,10 @@ struct ModelInfo {
   std::vector<ParamInfo> params;
   std::vector<TensorInfo> inputs;
   std::optional<TensorInfo> output;
+  /// The loss uses dropout: the loss function takes a last scalar argument
+  /// (`dlc.rng_counter`), which the train step keeps as state
+  /// `dropout.step` and advances by one per step.
+  bool usesDropout = false;
 };
 
 /// Builds `<model>_loss` (marked `dlc.loss`: params then inputs -> loss) and,
@@ -76,7 +80,8 @@ struct TrainConfig {
 /// The optimizer state of the train step, in the order dlc-optimizer gives
 /// it: per parameter the momentum buffer (`<p>.momentum`, SGD with
 /// momentum), Adam's and AdamW's `<p>.adam_m` and `<p>.adam_v`, or
-/// RMSProp's `<p>.rmsprop_v`; then `adam.step` (Adam, AdamW).
+/// RMSProp's `<p>.rmsprop_v`; then `adam.step` (Adam, AdamW); then
+/// `dropout.step` when the model uses dropout.
 std::vector<TensorInfo> optimizerState(const ModelInfo &model,
                                        const TrainConfig &config);
 

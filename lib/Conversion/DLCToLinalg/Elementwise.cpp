@@ -201,6 +201,78 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// splitmix64's finalizer on i64 values.
+Value mix64(OpBuilder &b, Location loc, Value z) {
+  auto c = [&](uint64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(int64_t(v)));
+  };
+  z = arith::AddIOp::create(b, loc, z, c(0x9E3779B97F4A7C15ull));
+  z = arith::MulIOp::create(
+      b, loc, arith::XOrIOp::create(b, loc, z, arith::ShRUIOp::create(b, loc, z, c(30))),
+      c(0xBF58476D1CE4E5B9ull));
+  z = arith::MulIOp::create(
+      b, loc, arith::XOrIOp::create(b, loc, z, arith::ShRUIOp::create(b, loc, z, c(27))),
+      c(0x94D049BB133111EBull));
+  return arith::XOrIOp::create(b, loc, z, arith::ShRUIOp::create(b, loc, z, c(31)));
+}
+
+/// Dropout: the mask bit of an element is splitmix64(seed, counter, linear
+/// index) compared with the rate.
+struct DropoutLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    int64_t rank = type.getRank();
+    Value x = adaptor.getOperand();
+    Value init = createEmpty(rewriter, loc, type, dynamicSizesOf(rewriter, loc, x));
+    Type element = type.getElementType();
+    Value counter = tensor::ExtractOp::create(rewriter, loc, adaptor.getCounter(),
+                                              ValueRange{});
+    double rate = op.getRate().convertToDouble();
+    int64_t seed = op.getSeed();
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{x}, ValueRange{init}, maps,
+        par, [&](OpBuilder &b, Location l, ValueRange a) {
+          auto c = [&](int64_t v) -> Value {
+            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+          };
+          // Row-major linear index; only the batch (dimension 0) may be
+          // symbolic, and it is the outermost.
+          Value index = c(0);
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t size = d == 0 ? 1 : type.getDimSize(d);
+            Value i = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, d));
+            index = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, index, c(size)), i);
+          }
+          Value step = arith::FPToSIOp::create(b, l, b.getI64Type(), counter);
+          Value key = mix64(b, l, arith::XOrIOp::create(
+                                      b, l, c(seed), mix64(b, l, step)));
+          Value bits = mix64(b, l, arith::XOrIOp::create(b, l, key, index));
+          // 24 random bits -> [0, 1).
+          Value top = arith::ShRUIOp::create(b, l, bits, c(40));
+          Value u = arith::MulFOp::create(
+              b, l, arith::UIToFPOp::create(b, l, element, top),
+              floatConstant(b, l, element, 1.0 / 16777216.0));
+          Value keep = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, u,
+                                             floatConstant(b, l, element, rate));
+          Value scaled = arith::MulFOp::create(
+              b, l, a[0], floatConstant(b, l, element, 1.0 / (1.0 - rate)));
+          Value v = arith::SelectOp::create(b, l, keep, scaled,
+                                            floatConstant(b, l, element, 0.0));
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 struct ConstantLowering : OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -251,7 +323,7 @@ struct BroadcastLowering : OpConversionPattern<BroadcastOp> {
 void mlir::dlc::populateElementwiseLoweringPatterns(
     RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConstantLowering, BroadcastLowering>(ctx);
+  patterns.add<ConstantLowering, BroadcastLowering, DropoutLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>, ElementwiseLowering<SubOp>,
                ElementwiseLowering<MulOp>, ElementwiseLowering<DivOp>,
                ElementwiseLowering<PowOp>, ElementwiseLowering<NegOp>,

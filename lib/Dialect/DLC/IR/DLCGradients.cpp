@@ -554,3 +554,12 @@ LogicalResult Pool2DOp::buildGradients(OpBuilder &b, ValueRange grads,
                                      getStride(), getPadding()));
   return success();
 }
+
+LogicalResult DropoutOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                        SmallVectorImpl<Value> &out) {
+  // The same mask and scale, applied to the gradient.
+  out.push_back(DropoutOp::create(b, getLoc(), grads[0], getCounter(),
+                                  getRateAttr(), getSeedAttr()));
+  out.push_back(Value());
+  return success();
+}

@@ -355,6 +355,15 @@ LogicalResult MinOp::inferReturnTypes(MLIRContext *,
 // Elementwise ops with attributes, comparison and selection
 //===----------------------------------------------------------------------===//
 
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0 && rate < 1))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  if (getCounter().getType().getRank() != 0)
+    return emitOpError("the counter must be a scalar");
+  return success();
+}
+
 LogicalResult ClipOp::verify() {
   if (getMin().convertToDouble() > getMax().convertToDouble())
     return emitOpError("min (") << getMin().convertToDouble()

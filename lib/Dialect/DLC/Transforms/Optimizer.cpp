@@ -56,8 +56,13 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
 
   // Collect the arguments of the step: params, state, inputs, lr.
   SmallVector<unsigned> paramIdx, inputIdx;
-  for (unsigned i = 0; i < grad.getNumArguments(); ++i)
-    (grad.getArgAttr(i, "dlc.param") ? paramIdx : inputIdx).push_back(i);
+  std::optional<unsigned> counterIdx; // dropout's step counter
+  for (unsigned i = 0; i < grad.getNumArguments(); ++i) {
+    if (grad.getArgAttr(i, "dlc.rng_counter"))
+      counterIdx = i;
+    else
+      (grad.getArgAttr(i, "dlc.param") ? paramIdx : inputIdx).push_back(i);
+  }
   if (paramIdx.empty())
     return grad.emitError("the model has no parameters to train");
   auto argName = [&](unsigned i) -> std::string {
@@ -90,6 +95,8 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   }
   if (useAdam)
     args.push_back({scalarType, "dlc.state", "adam.step"});
+  if (counterIdx)
+    args.push_back({scalarType, "dlc.state", "dropout.step"});
   for (unsigned i : inputIdx)
     args.push_back({grad.getArgumentTypes()[i], "dlc.input", argName(i)});
   args.push_back({scalarType, "dlc.lr", "lr"});
@@ -120,6 +127,11 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   for (auto [k, i] : llvm::enumerate(inputIdx))
     mapping.map(grad.getArgument(i),
                 entry->getArgument(numParams + numState + k));
+  Value counter;
+  if (counterIdx) {
+    counter = entry->getArgument(numParams + numState - 1);
+    mapping.map(grad.getArgument(*counterIdx), counter);
+  }
   Value lr = entry->getArgument(args.size() - 1);
   Block &gradBody = grad.getBody().front();
   for (Operation &op : gradBody.without_terminator())
@@ -143,7 +155,7 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   SmallVector<Value> newParams, newState;
   Value stepCount, biasCorrection1, biasCorrection2Sqrt;
   if (useAdam) {
-    Value t = entry->getArgument(numParams + numState - 1);
+    Value t = entry->getArgument(numParams + numState - 1 - (counterIdx ? 1 : 0));
     stepCount = add(t, constant(1.0));
     biasCorrection1 =
         sub(constant(1.0), PowOp::create(b, loc, constant(beta1), stepCount));
@@ -193,6 +205,8 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   }
   if (useAdam)
     newState.push_back(stepCount);
+  if (counterIdx)
+    newState.push_back(add(counter, constant(1.0)));
 
   SmallVector<Value> results(newParams);
   results.append(newState);

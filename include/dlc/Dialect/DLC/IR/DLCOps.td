@@ -203,6 +203,35 @@ def DLC_SelectOp : DLC_Op<"select", [Pure, InferTypeOpAdaptor,
 }
 
 //===----------------------------------------------------------------------===//
+// Dropout
+//===----------------------------------------------------------------------===//
+
+def DLC_DropoutOp : DLC_Op<"dropout", [Pure, AllTypesMatch<["operand", "result"]>,
+                                       DLC_GradientOpInterfaceTrait]> {
+  let summary = "Inverted dropout with a counter-based random mask";
+  let description = [{
+    Keeps each element with probability `1 - rate`, scaled by
+    `1 / (1 - rate)`, and zeroes the others. The mask is a pure function of
+    (`seed`, the scalar `counter`, the element's index): a counter-based
+    generator (splitmix64 of the three), so the same seed and step give the
+    same mask, and the gradient (the same dropout applied to the output's
+    gradient) sees the same mask. The train step advances the counter.
+
+    ```mlir
+    %y = dlc.dropout %x, %step {rate = 0.2 : f64, seed = 7 : i64}
+        : tensor<?x128xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand, DLC_FloatTensor:$counter,
+                       F64Attr:$rate, I64Attr:$seed);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $operand `,` $counter attr-dict `:` type($operand) `,` type($counter)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Classification
 //===----------------------------------------------------------------------===//
 

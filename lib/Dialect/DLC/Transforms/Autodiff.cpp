@@ -1,5 +1,6 @@
 // dlc-autodiff: reverse-mode differentiation of loss functions.
 #include "dlc/Dialect/DLC/IR/DLCOps.h"
+#include "dlc/Dialect/DLC/IR/ReverseMode.h"
 #include "dlc/Dialect/DLC/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,13 +16,6 @@ using namespace mlir;
 using namespace mlir::dlc;
 
 namespace {
-
-/// Location of the ops that a rule builds: "gradient of dlc.matmul" at the
-/// forward op's own source location.
-Location gradientLoc(Operation *op) {
-  std::string name = ("gradient of " + op->getName().getStringRef()).str();
-  return NameLoc::get(StringAttr::get(op->getContext(), name), op->getLoc());
-}
 
 Value zerosLike(OpBuilder &b, Location loc, Type type) {
   auto tensorType = cast<RankedTensorType>(type);
@@ -50,69 +44,21 @@ LogicalResult differentiate(func::FuncOp func) {
     if (func.getArgAttr(arg.getArgNumber(), "dlc.param"))
       params.push_back(arg);
 
-  // Activity: the values that depend on a parameter.
-  llvm::DenseSet<Value> active(params.begin(), params.end());
-  SmallVector<Operation *> activeOps;
-  for (Operation &op : body.without_terminator()) {
-    if (llvm::any_of(op.getOperands(),
-                     [&](Value v) { return active.contains(v); })) {
-      activeOps.push_back(&op);
-      active.insert(op.result_begin(), op.result_end());
-    }
-  }
-  if (!active.contains(loss))
+  OpBuilder b(ret);
+  Value one = createScalarConstant(b, loss.getLoc(), lossType.getElementType(),
+                                   1.0);
+  SmallVector<Value> wrt(params.begin(), params.end());
+  FailureOr<SmallVector<Value>> grads =
+      buildReverseMode(b, body, {{loss, one}}, wrt);
+  if (failed(grads))
+    return failure();
+  if (llvm::all_of(*grads, [](Value g) { return !g; }))
     return emitError(loss.getLoc())
            << "the loss does not depend on any parameter";
 
-  OpBuilder b(ret);
-  llvm::DenseMap<Value, Value> grads;
-  grads[loss] = createScalarConstant(b, loss.getLoc(),
-                                     lossType.getElementType(), 1.0);
-
-  // The reverse walk: active ops in reverse program order form the worklist.
-  while (!activeOps.empty()) {
-    Operation *op = activeOps.pop_back_val();
-    SmallVector<Value> resultGrads;
-    bool any = false;
-    for (Value r : op->getResults()) {
-      Value g = grads.lookup(r);
-      any |= static_cast<bool>(g);
-      resultGrads.push_back(g);
-    }
-    if (!any)
-      continue;
-    auto rule = dyn_cast<GradientOpInterface>(op);
-    if (!rule)
-      return op->emitError() << "no gradient rule for '" << op->getName()
-                             << "'; it cannot be differentiated";
-    Operation *before = ret->getPrevNode();
-    SmallVector<Value> operandGrads;
-    if (failed(rule.buildGradients(b, resultGrads, operandGrads)))
-      return failure();
-    assert(operandGrads.size() == op->getNumOperands() &&
-           "a rule returns one gradient per operand");
-    Location loc = gradientLoc(op);
-    for (Operation *it = before ? before->getNextNode() : &body.front();
-         it != ret; it = it->getNextNode())
-      it->setLoc(loc);
-
-    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
-      if (!g || !active.contains(operand))
-        continue;
-      if (g.getType() != operand.getType())
-        return op->emitError() << "internal error: gradient rule built "
-                               << g.getType() << " for an operand of type "
-                               << operand.getType();
-      Value &acc = grads[operand];
-      acc = acc ? AddOp::create(b, loc, acc, g).getResult() : g;
-    }
-  }
-
   SmallVector<Value> results{loss};
-  for (BlockArgument p : params) {
-    Value g = grads.lookup(p);
+  for (auto [p, g] : llvm::zip(params, *grads))
     results.push_back(g ? g : zerosLike(b, func.getLoc(), p.getType()));
-  }
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
   func.removeResAttrsAttr();

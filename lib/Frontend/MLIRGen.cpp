@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -31,7 +32,8 @@ const char *const kKnownOps =
     "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
     "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
     "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
-    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, mse, "
+    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, scan, "
+    "zeros, ones, mse, "
     "bce_with_logits, cross_entropy";
 
 /// Generates one function from the model's statements. Inputs that the
@@ -77,6 +79,10 @@ private:
   OpBuilder &b;
   Type elementType;
   FailureOr<Value> genUserCall(const Expr &e, const FunctionDef &fn);
+  FailureOr<Value> genScan(const Expr &e);
+  /// The values of `e` as a list: the elements of a list expression, or
+  /// one value.
+  FailureOr<SmallVector<Value>> genList(const Expr &e);
 
   std::map<std::string, Value> values;
   std::map<std::string, std::string> unavailable;
@@ -90,6 +96,147 @@ public:
 private:
   SmallVector<StringRef> callStack; // function names, to reject recursion
 };
+
+FailureOr<SmallVector<Value>> FunctionGen::genList(const Expr &e) {
+  SmallVector<Value> values;
+  if (e.kind == Expr::Kind::List) {
+    for (const ExprPtr &x : e.args) {
+      FailureOr<Value> v = gen(*x);
+      if (failed(v))
+        return failure();
+      values.push_back(*v);
+    }
+  } else {
+    FailureOr<Value> v = gen(e);
+    if (failed(v))
+      return failure();
+    values.push_back(*v);
+  }
+  return values;
+}
+
+/// scan(cell, init: [c...], over: [x...], with: [p...], axis: 1): runs the
+/// function `cell(c..., x_t..., p...)`, which returns the next carries
+/// (one value, or a list), over the steps of the sequences; the value is
+/// the final first carry.
+FailureOr<Value> FunctionGen::genScan(const Expr &e) {
+  for (const KeywordArg &kw : e.kwargs)
+    if (kw.name != "init" && kw.name != "over" && kw.name != "with" &&
+        kw.name != "axis")
+      return static_cast<LogicalResult>(
+          error(kw.loc) << "'scan' has no argument '" << kw.name
+                        << "' (expected init, over, with, axis)");
+  if (e.args.size() != 1 || e.args[0]->kind != Expr::Kind::Name)
+    return static_cast<LogicalResult>(
+        error(e.loc) << "scan takes the name of the step function, e.g. "
+                        "scan(cell, init: h0, over: x, with: [w, u])");
+  const FunctionDef *fn = nullptr;
+  for (const FunctionDef &f : program.functions)
+    if (f.name == e.args[0]->text)
+      fn = &f;
+  if (!fn)
+    return static_cast<LogicalResult>(
+        error(e.args[0]->loc) << "no function named '" << e.args[0]->text
+                              << "' (define it with def)");
+  const KeywordArg *init = e.findKeyword("init");
+  const KeywordArg *over = e.findKeyword("over");
+  if (!init || !over)
+    return static_cast<LogicalResult>(
+        error(e.loc) << "scan needs init: (the initial carries) and over: "
+                        "(the sequences)");
+  int64_t axis = 1;
+  if (const KeywordArg *kw = e.findKeyword("axis")) {
+    if (kw->value->kind != Expr::Kind::Number)
+      return static_cast<LogicalResult>(error(kw->value->loc)
+                                        << "expected an integer");
+    axis = static_cast<int64_t>(kw->value->number);
+  }
+  FailureOr<SmallVector<Value>> inits = genList(*init->value);
+  if (failed(inits))
+    return failure();
+  FailureOr<SmallVector<Value>> seqs = genList(*over->value);
+  if (failed(seqs))
+    return failure();
+  SmallVector<Value> invariants;
+  if (const KeywordArg *kw = e.findKeyword("with")) {
+    FailureOr<SmallVector<Value>> w = genList(*kw->value);
+    if (failed(w))
+      return failure();
+    invariants = *w;
+  }
+  for (Value v : llvm::concat<Value>(*inits, *seqs, invariants))
+    if (!v)
+      return Value(); // unavailable in this function
+  size_t numArgs = inits->size() + seqs->size() + invariants.size();
+  if (fn->params.size() != numArgs)
+    return static_cast<LogicalResult>(
+        error(e.loc) << "'" << fn->name << "' takes " << fn->params.size()
+                     << " arguments, but the scan passes " << numArgs
+                     << " (carries, steps, invariants)");
+  SmallVector<Type> argTypes;
+  for (Value v : *inits)
+    argTypes.push_back(v.getType());
+  for (Value v : *seqs) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+      return static_cast<LogicalResult>(
+          error(over->value->loc)
+          << "scan over axis " << axis << " of " << type
+          << ": the axis must exist and have a static length");
+    SmallVector<int64_t> shape(type.getShape());
+    shape.erase(shape.begin() + axis);
+    argTypes.push_back(RankedTensorType::get(shape, type.getElementType()));
+  }
+  for (Value v : invariants)
+    argTypes.push_back(v.getType());
+
+  Location l = loc(e.loc);
+  SmallVector<Type> finalTypes(ValueRange(*inits).getTypes());
+  auto scan = ScanOp::create(b, l, finalTypes, TypeRange{}, *inits, *seqs,
+                             invariants, b.getI64IntegerAttr(axis),
+                             UnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  Block *body = b.createBlock(&scan.getBody(), {}, argTypes,
+                              SmallVector<Location>(argTypes.size(), l));
+  // The body is the function, inlined with the block's arguments.
+  std::map<std::string, Value> scope;
+  std::map<std::string, std::string> noMissing;
+  for (auto [name, arg] : llvm::zip(fn->params, body->getArguments()))
+    scope[name] = arg;
+  std::swap(values, scope);
+  std::swap(unavailable, noMissing);
+  callSites.push_back(l);
+  callStack.push_back(fn->name);
+  auto restore = llvm::make_scope_exit([&] {
+    std::swap(values, scope);
+    std::swap(unavailable, noMissing);
+    callSites.pop_back();
+    callStack.pop_back();
+  });
+  for (const Stmt &st : fn->stmts) {
+    FailureOr<Value> v = gen(*st.value);
+    if (failed(v))
+      return failure();
+    values[st.name] = *v;
+  }
+  FailureOr<SmallVector<Value>> next = genList(*fn->result);
+  if (failed(next))
+    return failure();
+  if (next->size() != inits->size())
+    return static_cast<LogicalResult>(
+        error(fn->result->loc) << "'" << fn->name << "' returns "
+                               << next->size() << " values for "
+                               << inits->size() << " carries");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(*next, *inits)))
+    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
+      return static_cast<LogicalResult>(
+          error(fn->result->loc)
+          << "carry " << i << " changes type from "
+          << std::get<1>(pair).getType() << " to "
+          << std::get<0>(pair).getType());
+  YieldOp::create(b, l, *next);
+  return scan.getFinals()[0];
+}
 
 FailureOr<Value> FunctionGen::genUserCall(const Expr &e,
                                           const FunctionDef &fn) {
@@ -301,6 +448,34 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
   for (const FunctionDef &fn : program.functions)
     if (fn.name == op)
       return genUserCall(e, fn);
+  if (op == "scan")
+    return genScan(e);
+  if (op == "zeros" || op == "ones") {
+    // zeros(ref, [batch, 16]): a constant whose batch size is ref's.
+    if (failed(onlyKeywords({})) || e.args.size() != 2)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "'" << op << "' takes a tensor giving the batch "
+                       << "size and a shape, e.g. zeros(x, [batch, 16])");
+    FailureOr<Value> ref = gen(*e.args[0]);
+    if (failed(ref))
+      return failure();
+    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
+    if (failed(shape))
+      return failure();
+    if (!*ref)
+      return Value();
+    auto type = RankedTensorType::get(*shape, elementType);
+    OperationState state(loc(e.loc), FillOp::getOperationName());
+    state.addOperands(*ref);
+    state.addTypes(type);
+    state.addAttribute("value", b.getF64FloatAttr(op == "zeros" ? 0.0 : 1.0));
+    Operation *fill = b.create(state);
+    if (failed(mlir::verify(fill))) {
+      fill->erase();
+      return failure();
+    }
+    return fill->getResult(0);
+  }
 
   using UnaryBuilder = FailureOr<Value> (FunctionGen::*)(
       SourceLoc, ValueRange, typename NegOp::Properties);

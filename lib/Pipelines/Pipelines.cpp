@@ -58,7 +58,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   }
   // Every buffer is placed in the caller's arena: a call allocates nothing,
   // so there is nothing to deallocate either.
-  addPipeline(pm, "one-shot-bufferize,canonicalize,cse");
+  // Loops (scan) yield new tensors each step.
+  addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops},"
+                  "canonicalize,cse");
   pm.addPass(createPlanMemoryPass());
   pm.addPass(createExpandCopiesPass());
   pm.addPass(createCanonicalizerPass());

@@ -6,14 +6,33 @@
 // CHECK-SAME: %[[X:[a-z0-9]+]]: memref<?x4xf32>, %[[ARENA:[a-z0-9]+]]: memref<?xi8>
 // CHECK-SAME: dlc.arena_bytes = array<i64: 158, 16>
 // CHECK-NOT: memref.alloc
-// CHECK: %[[B:.*]] = memref.dim %[[X]]
-// CHECK: memref.view %[[ARENA]][%{{.*}}][%[[B]]] : memref<?xi8> to memref<?x4xf32>
+// CHECK: memref.view %[[ARENA]][%{{.*}}][%{{.*}}] : memref<?xi8> to memref<?x4xf32>
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<4xf64>
 func.func @step(%x: memref<?x4xf32>) {
   %c0 = arith.constant 0 : index
   %b = memref.dim %x, %c0 : memref<?x4xf32>
   %0 = memref.alloc(%b) : memref<?x4xf32>
   %1 = memref.alloc() : memref<4xf64>
+  return
+}
+
+// -----
+
+// A loop gets one slice of the arena per iteration (3 x (64 + 63) bytes
+// here), so a buffer yielded by one iteration survives the next.
+// CHECK-LABEL: func.func @loop
+// CHECK-SAME: dlc.arena_bytes = array<i64: 381>
+// CHECK: scf.for %[[IV:.*]] =
+// CHECK: %[[K:.*]] = arith.divsi
+// CHECK: %[[SLOT:.*]] = arith.muli %[[K]]
+// CHECK: memref.view %{{.*}}[%{{.*}}][] : memref<?xi8> to memref<16xf32>
+func.func @loop(%x: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    %0 = memref.alloc() : memref<16xf32>
+  }
   return
 }
 

@@ -17,7 +17,8 @@ def ConvertDLCToLinalgPass : Pass<"dlc-convert-to-linalg", "ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect"];
 }
 
 def CheckLinalgContractPass : Pass<"dlc-check-linalg-contract", "ModuleOp"> {
@@ -70,11 +71,15 @@ def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
     is then a polynomial in the batch size `b`, recorded on the function as
     `dlc.arena_bytes = [c0, c1, ...]` (bytes <= c0 + c1 b + c2 b^2 ...).
     The caller passes an arena at least that large, aligned to 64 bytes.
-    Fails on an allocation it cannot place (inside a loop, or with a size
-    that is not a function of the batch).
+    A loop with constant bounds (a scan) gets one slice of the arena per
+    iteration, as large as the bound of its body, so that a value yielded by
+    one iteration is never overwritten by the next. Fails on an allocation
+    it cannot place (in another region, or with a size that is not a
+    function of the batch).
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def ExpandCopiesPass : Pass<"dlc-expand-copies", "ModuleOp"> {

@@ -4,6 +4,7 @@
 #include "dlc/Dialect/DLC/IR/DLCDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::dlc {
@@ -23,12 +24,13 @@ struct ConvertDLCToLinalgPass
     target.addIllegalDialect<DLCDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
-                           func::FuncDialect>();
+                           func::FuncDialect, scf::SCFDialect>();
     RewritePatternSet patterns(ctx);
     populateElementwiseLoweringPatterns(patterns);
     populateLinearLoweringPatterns(patterns);
     populateReductionLoweringPatterns(patterns);
     populateConvolutionLoweringPatterns(patterns);
+    populateScanLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

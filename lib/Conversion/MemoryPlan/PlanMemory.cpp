@@ -15,6 +15,16 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
+/// A bound on bytes as a polynomial in the batch size b: sum_k c[k] b^k.
+using Polynomial = SmallVector<int64_t>;
+
+void addScaled(Polynomial &into, const Polynomial &p, int64_t scale) {
+  if (into.size() < p.size())
+    into.resize(p.size(), 0);
+  for (size_t k = 0; k < p.size(); ++k)
+    into[k] += scale * p[k];
+}
+
 /// Whether `size` is the symbolic batch size: a memref.dim along a dynamic
 /// dimension. In a dlc program every symbolic dimension is the batch (the
 /// language has one symbolic size; reshapes keep it, broadcasts never mix
@@ -28,26 +38,137 @@ bool isBatchSize(Value size) {
   return index && type && type.isDynamicDim(*index);
 }
 
-LogicalResult planFunction(func::FuncOp func) {
-  SmallVector<memref::AllocOp> allocs;
-  WalkResult walk = func.walk([&](Operation *op) {
+/// The trip count of a loop with constant bounds.
+std::optional<int64_t> tripCount(scf::ForOp loop) {
+  APInt lb, ub, step;
+  if (!matchPattern(loop.getLowerBound(), m_ConstantInt(&lb)) ||
+      !matchPattern(loop.getUpperBound(), m_ConstantInt(&ub)) ||
+      !matchPattern(loop.getStep(), m_ConstantInt(&step)) || step.isZero())
+    return std::nullopt;
+  int64_t n = (ub.getSExtValue() - lb.getSExtValue() + step.getSExtValue() - 1) /
+              step.getSExtValue();
+  return std::max<int64_t>(n, 0);
+}
+
+/// The bytes one execution of `block` allocates (a bound), checking that
+/// every allocation can be planned.
+FailureOr<Polynomial> analyze(Block &block) {
+  Polynomial total(1, 0);
+  for (Operation &op : block) {
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-      if (alloc->getBlock() != &func.getBody().front()) {
-        alloc.emitError("cannot plan an allocation inside a loop or region");
-        return WalkResult::interrupt();
-      }
-      allocs.push_back(alloc);
+      MemRefType type = alloc.getType();
+      if (!type.getLayout().isIdentity())
+        return alloc.emitError(
+            "cannot plan a buffer with a non-identity layout");
+      for (Value size : alloc.getDynamicSizes())
+        if (!isBatchSize(size))
+          return alloc.emitError("cannot plan a buffer whose size is not a "
+                                 "function of the batch");
+      int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+      for (int64_t d : type.getShape())
+        if (!ShapedType::isDynamic(d))
+          bytes *= d;
+      Polynomial p(type.getNumDynamicDims() + 1, 0);
+      p.back() = bytes;
+      p[0] += kAlignment - 1;
+      addScaled(total, p, 1);
+    } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      std::optional<int64_t> trips = tripCount(loop);
+      if (!trips)
+        return loop.emitError("cannot plan the buffers of a loop without "
+                              "constant bounds");
+      FailureOr<Polynomial> body = analyze(*loop.getBody());
+      if (failed(body))
+        return failure();
+      addScaled(total, *body, *trips);
     } else if (isa<memref::AllocaOp, memref::ReallocOp>(op)) {
-      op->emitError("cannot plan this allocation");
-      return WalkResult::interrupt();
+      return op.emitError("cannot plan this allocation");
+    } else if (op.getNumRegions() > 0) {
+      WalkResult inner = op.walk([](memref::AllocOp alloc) {
+        alloc.emitError("cannot plan an allocation inside this region");
+        return WalkResult::interrupt();
+      });
+      if (inner.wasInterrupted())
+        return failure();
     }
-    return WalkResult::advance();
-  });
-  if (walk.wasInterrupted())
+  }
+  return total;
+}
+
+/// `c0 + c1 b + ...` evaluated at run time, rounded up to the alignment.
+Value evaluate(OpBuilder &b, Location loc, const Polynomial &p, Value batch) {
+  Value result = arith::ConstantIndexOp::create(b, loc, p[0]);
+  Value power = arith::ConstantIndexOp::create(b, loc, 1);
+  for (size_t k = 1; k < p.size(); ++k) {
+    power = arith::MulIOp::create(b, loc, power, batch);
+    Value term = arith::MulIOp::create(
+        b, loc, power, arith::ConstantIndexOp::create(b, loc, p[k]));
+    result = arith::AddIOp::create(b, loc, result, term);
+  }
+  Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
+  Value notMask = arith::ConstantIndexOp::create(b, loc, ~(kAlignment - 1));
+  return arith::AndIOp::create(b, loc,
+                               arith::AddIOp::create(b, loc, result, mask),
+                               notMask);
+}
+
+/// Replaces the allocations of `block` by views into `arena` from `offset`
+/// on (bump allocation); a loop gets one slice of the arena per iteration,
+/// each as large as the bound of its body.
+Value place(Block &block, Value arena, Value offset, Value batch) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      OpBuilder b(alloc);
+      Location loc = alloc.getLoc();
+      MemRefType type = alloc.getType();
+      int64_t elementBytes =
+          std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+      int64_t staticBytes = elementBytes;
+      for (int64_t d : type.getShape())
+        if (!ShapedType::isDynamic(d))
+          staticBytes *= d;
+      Value bytes = arith::ConstantIndexOp::create(b, loc, staticBytes);
+      for (Value size : alloc.getDynamicSizes())
+        bytes = arith::MulIOp::create(b, loc, bytes, size);
+      auto view = memref::ViewOp::create(b, loc, type, arena, offset,
+                                         alloc.getDynamicSizes());
+      Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
+      Value notMask = arith::ConstantIndexOp::create(b, loc, ~(kAlignment - 1));
+      Value aligned = arith::AndIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, bytes, mask), notMask);
+      offset = arith::AddIOp::create(b, loc, offset, aligned);
+      alloc.replaceAllUsesWith(view.getResult());
+      alloc.erase();
+    } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      Polynomial body = *analyze(*loop.getBody());
+      OpBuilder b(loop);
+      Location loc = loop.getLoc();
+      Value stride = evaluate(b, loc, body, batch);
+      Value trips = arith::ConstantIndexOp::create(b, loc, *tripCount(loop));
+      Value start = offset;
+      offset = arith::AddIOp::create(b, loc, offset,
+                                     arith::MulIOp::create(b, loc, trips, stride));
+      b.setInsertionPointToStart(loop.getBody());
+      Value iteration = arith::DivSIOp::create(
+          b, loc,
+          arith::SubIOp::create(b, loc, loop.getInductionVar(),
+                                loop.getLowerBound()),
+          loop.getStep());
+      Value base = arith::AddIOp::create(
+          b, loc, start, arith::MulIOp::create(b, loc, iteration, stride));
+      place(*loop.getBody(), arena, base, batch);
+    }
+  }
+  return offset;
+}
+
+LogicalResult planFunction(func::FuncOp func) {
+  Block &entry = func.getBody().front();
+  FailureOr<Polynomial> bound = analyze(entry);
+  if (failed(bound))
     return failure();
 
   MLIRContext *ctx = func.getContext();
-  Block &entry = func.getBody().front();
   auto arenaType = MemRefType::get({ShapedType::kDynamic},
                                    IntegerType::get(ctx, 8));
   BlockArgument arena = entry.addArgument(arenaType, func.getLoc());
@@ -55,48 +176,24 @@ LogicalResult planFunction(func::FuncOp func) {
   func.setFunctionType(
       FunctionType::get(ctx, argTypes, func.getResultTypes()));
 
-  // Bump allocation in program order. The offset is computed at run time
-  // from the dynamic sizes; the bound is a polynomial in the batch size.
-  SmallVector<int64_t> coefficients(1, 0);
-  OpBuilder b(ctx);
-  b.setInsertionPointToStart(&entry);
+  // The batch size, for loops whose buffers depend on it.
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
   Location loc = func.getLoc();
-  Value offset = arith::ConstantIndexOp::create(b, loc, 0);
-  for (memref::AllocOp alloc : allocs) {
-    MemRefType type = alloc.getType();
-    if (!type.getLayout().isIdentity())
-      return alloc.emitError("cannot plan a buffer with a non-identity layout");
-    for (Value size : alloc.getDynamicSizes())
-      if (!isBatchSize(size))
-        return alloc.emitError(
-            "cannot plan a buffer whose size is not a function of the batch");
-    int64_t elementBytes =
-        std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
-    int64_t staticBytes = elementBytes;
-    for (int64_t d : type.getShape())
-      if (!ShapedType::isDynamic(d))
-        staticBytes *= d;
-    size_t degree = type.getNumDynamicDims();
-    if (coefficients.size() <= degree)
-      coefficients.resize(degree + 1, 0);
-    coefficients[degree] += staticBytes;
-    coefficients[0] += kAlignment - 1;
-
-    b.setInsertionPoint(alloc);
-    Value bytes = arith::ConstantIndexOp::create(b, loc, staticBytes);
-    for (Value size : alloc.getDynamicSizes())
-      bytes = arith::MulIOp::create(b, loc, bytes, size);
-    auto view = memref::ViewOp::create(b, alloc.getLoc(), type, arena, offset,
-                                       alloc.getDynamicSizes());
-    Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
-    Value padded = arith::AddIOp::create(b, loc, bytes, mask);
-    Value notMask = arith::ConstantIndexOp::create(b, loc, ~(kAlignment - 1));
-    Value aligned = arith::AndIOp::create(b, loc, padded, notMask);
-    offset = arith::AddIOp::create(b, loc, offset, aligned);
-    alloc.replaceAllUsesWith(view.getResult());
-    alloc.erase();
+  Value batch = arith::ConstantIndexOp::create(b, loc, 0);
+  for (BlockArgument arg : entry.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (arg == arena || !type)
+      continue;
+    if (int64_t d = llvm::find_if(type.getShape(), ShapedType::isDynamic) -
+                    type.getShape().begin();
+        d < type.getRank()) {
+      batch = memref::DimOp::create(b, loc, arg, d);
+      break;
+    }
   }
-  func->setAttr("dlc.arena_bytes", DenseI64ArrayAttr::get(ctx, coefficients));
+  Value offset = arith::ConstantIndexOp::create(b, loc, 0);
+  place(entry, arena, offset, batch);
+  func->setAttr("dlc.arena_bytes", DenseI64ArrayAttr::get(ctx, *bound));
   return success();
 }
 

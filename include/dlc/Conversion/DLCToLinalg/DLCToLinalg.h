@@ -14,6 +14,8 @@ void populateLinearLoweringPatterns(RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 /// conv2d, pool2d and their gradients.
 void populateConvolutionLoweringPatterns(RewritePatternSet &patterns);
+/// scan (to scf.for over tensors) and fill.
+void populateScanLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::dlc
 

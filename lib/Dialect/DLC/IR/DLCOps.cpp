@@ -550,5 +550,102 @@ LogicalResult Pool2DOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// ScanOp and FillOp
+//===----------------------------------------------------------------------===//
+
+/// `type` without dimension `axis`.
+static RankedTensorType dropDim(RankedTensorType type, int64_t axis) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + axis);
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// `type` with a dimension of size `length` inserted at `axis`.
+static RankedTensorType insertDim(RankedTensorType type, int64_t axis,
+                                  int64_t length) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + axis, length);
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+int64_t ScanOp::getLength() {
+  if (getSequences().empty())
+    return 0;
+  return cast<RankedTensorType>(getSequences()[0].getType())
+      .getDimSize(getAxis());
+}
+
+LogicalResult ScanOp::verify() {
+  auto axis = static_cast<int64_t>(getAxis());
+  if (getSequences().empty())
+    return emitOpError("needs at least one sequence");
+  int64_t length = -1;
+  for (Value s : getSequences()) {
+    auto type = cast<RankedTensorType>(s.getType());
+    if (axis < 0 || axis >= type.getRank())
+      return emitOpError("axis ") << axis << " is out of range for " << type;
+    int64_t n = type.getDimSize(axis);
+    if (ShapedType::isDynamic(n))
+      return emitOpError("the sequence length must be static, got ") << type;
+    if (length >= 0 && n != length)
+      return emitOpError("sequences have different lengths: ")
+             << length << " and " << n;
+    length = n;
+  }
+  Block &body = getBody().front();
+  unsigned numCarries = getInits().size();
+  unsigned numArgs =
+      numCarries + getSequences().size() + getInvariants().size();
+  if (body.getNumArguments() != numArgs)
+    return emitOpError("the body takes ")
+           << numArgs << " arguments (carries, steps, invariants), got "
+           << body.getNumArguments();
+  SmallVector<Type> expected(getInits().getTypes());
+  for (Value s : getSequences())
+    expected.push_back(dropDim(cast<RankedTensorType>(s.getType()), axis));
+  llvm::append_range(expected, getInvariants().getTypes());
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(body.getArgumentTypes(), expected)))
+    if (std::get<0>(pair) != std::get<1>(pair))
+      return emitOpError("body argument ")
+             << i << " has type " << std::get<0>(pair) << ", expected "
+             << std::get<1>(pair);
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != numCarries + getStacked().size())
+    return emitOpError("the body yields ")
+           << yield.getNumOperands() << " values, expected "
+           << numCarries + getStacked().size();
+  for (unsigned i = 0; i < numCarries; ++i) {
+    if (yield.getOperand(i).getType() != getInits()[i].getType())
+      return emitOpError("carry ")
+             << i << " changes type from " << getInits()[i].getType()
+             << " to " << yield.getOperand(i).getType();
+    if (getFinals()[i].getType() != getInits()[i].getType())
+      return emitOpError("final carry ") << i << " has the wrong type";
+  }
+  for (auto [i, stacked] : llvm::enumerate(getStacked())) {
+    auto step = cast<RankedTensorType>(
+        yield.getOperand(numCarries + i).getType());
+    if (axis > step.getRank() ||
+        stacked.getType() != insertDim(step, axis, length))
+      return emitOpError("stacked output ") << i << " should have type "
+                                            << insertDim(step, axis, length);
+  }
+  return success();
+}
+
+LogicalResult FillOp::verify() {
+  auto type = getResult().getType();
+  for (int64_t i = 1; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      return emitOpError("only the first dimension may be symbolic");
+  if (type.getRank() > 0 && type.isDynamicDim(0) &&
+      (getBatchOf().getType().getRank() == 0 ||
+       !getBatchOf().getType().isDynamicDim(0)))
+    return emitOpError("a symbolic first dimension needs a batched tensor");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"

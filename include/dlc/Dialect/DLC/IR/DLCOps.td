@@ -7,6 +7,8 @@ include "dlc/Dialect/DLC/IR/DLCInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/EnumAttr.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 def DLC_GradientOpInterfaceTrait :
     DeclareOpInterfaceMethods<DLC_GradientOpInterface>;
@@ -200,6 +202,78 @@ def DLC_SelectOp : DLC_Op<"select", [Pure, InferTypeOpAdaptor,
     $condition `,` $on_true `,` $on_false attr-dict `:` type($condition) `,`
     type($on_true) `,` type($on_false)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Loops over sequences
+//===----------------------------------------------------------------------===//
+
+def DLC_ScanOp : DLC_Op<"scan", [IsolatedFromAbove, AttrSizedOperandSegments,
+    AttrSizedResultSegments, RecursiveMemoryEffects,
+    SingleBlockImplicitTerminator<"YieldOp">, DLC_GradientOpInterfaceTrait]> {
+  let summary = "A loop over the steps of sequences, carrying state";
+  let description = [{
+    For each step `t` of `axis` (from the last when `reverse`), the body
+    receives the carries, the slices `sequences[..., t, ...]` and the
+    invariants, and yields the next carries followed by per-step outputs.
+    The results are the final carries, then each per-step output stacked
+    along `axis`. All sequences have the same static length along `axis`.
+
+    Autodiff treats the loop as a loop: the gradient is a reverse scan over
+    the recorded carries (no unrolling).
+
+    ```mlir
+    %h:1 = "dlc.scan"(%h0, %x, %w) ({
+    ^bb0(%h: tensor<?x8xf32>, %xt: tensor<?x4xf32>, %w: tensor<4x8xf32>):
+      %z = dlc.matmul %xt, %w : tensor<?x4xf32>, tensor<4x8xf32>
+      %n = dlc.add %z, %h : tensor<?x8xf32>, tensor<?x8xf32>
+      dlc.yield %n : tensor<?x8xf32>
+    }) {axis = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1>,
+        resultSegmentSizes = array<i32: 1, 0>}
+      : (tensor<?x8xf32>, tensor<?x5x4xf32>, tensor<4x8xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<DLC_FloatTensor>:$inits,
+                       Variadic<DLC_FloatTensor>:$sequences,
+                       Variadic<DLC_FloatTensor>:$invariants,
+                       I64Attr:$axis, UnitAttr:$reverse);
+  let results = (outs Variadic<DLC_FloatTensor>:$finals,
+                      Variadic<DLC_FloatTensor>:$stacked);
+  let regions = (region SizedRegion<1>:$body);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The number of steps: the length of the sequences along `axis`.
+    int64_t getLength();
+  }];
+}
+
+def DLC_YieldOp : DLC_Op<"yield", [Pure, Terminator, HasParent<"ScanOp">,
+                                   ReturnLike]> {
+  let summary = "The next carries and the step's outputs of a scan body";
+  let description = [{
+    ```mlir
+    dlc.yield %next, %out : tensor<?x8xf32>, tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<DLC_FloatTensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ }]>];
+}
+
+def DLC_FillOp : DLC_Op<"fill", [Pure, DLC_GradientOpInterfaceTrait]> {
+  let summary = "A constant tensor whose batch size is another tensor's";
+  let description = [{
+    A tensor of the result type filled with `value`; a symbolic first
+    dimension takes `batch_of`'s first dimension. Used for initial states.
+
+    ```mlir
+    %h0 = dlc.fill %x {value = 0.0 : f64} : tensor<?x5x4xf32> -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$batch_of, F64Attr:$value);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$batch_of attr-dict `:` type($batch_of) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -6,6 +6,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
@@ -122,6 +123,29 @@ void dlc::initializeNativeTarget() {
   });
 }
 
+llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
+                                    llvm::TargetMachine *targetMachine) {
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(targetMachine, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+  return llvm::Error::success();
+}
+
 Engine::~Engine() = default;
 
 std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
@@ -139,8 +163,9 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
     return nullptr;
   }
   // The options hold a function_ref: the transformer must outlive create().
+  llvm::TargetMachine *machine = tm->get();
   std::function<llvm::Error(llvm::Module *)> transformer =
-      mlir::makeOptimizingTransformer(3, 0, tm->get());
+      [machine](llvm::Module *m) { return optimizeLLVMModule(*m, machine); };
   mlir::ExecutionEngineOptions options;
   options.transformer = transformer;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

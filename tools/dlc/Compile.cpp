@@ -130,7 +130,7 @@ static bool emitNative(Session &s, SmallVectorImpl<char> &result) {
   }
   module->setTargetTriple(triple);
   module->setDataLayout(tm->createDataLayout());
-  if (Error err = mlir::makeOptimizingTransformer(3, 0, tm.get())(module.get())) {
+  if (Error err = optimizeLLVMModule(*module, tm.get())) {
     Session::error("LLVM optimization failed: " + toString(std::move(err)));
     return false;
   }

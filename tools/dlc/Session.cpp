@@ -100,7 +100,17 @@ bool Session::addTraining(const TrainConfig &config) {
   opts.weightDecay = config.weightDecay;
   opts.alpha = config.alpha;
   mlir::dlc::buildTrainingPipeline(pm, opts);
-  return run(pm, "autodiff + optimizer");
+  if (!run(pm, "autodiff + optimizer"))
+    return false;
+  // The train step holds the forward and backward passes; the separate
+  // loss and gradient functions would only be compiled for nothing.
+  llvm::SmallVector<mlir::Operation *> unused;
+  for (mlir::Operation &op : moduleOp->getBody()->getOperations())
+    if (op.hasAttr("dlc.loss") || op.hasAttr("dlc.grad_of"))
+      unused.push_back(&op);
+  for (mlir::Operation *op : unused)
+    op->erase();
+  return true;
 }
 
 bool Session::addGradients() {

@@ -16,6 +16,12 @@ namespace mlir {
 class ExecutionEngine;
 } // namespace mlir
 
+namespace llvm {
+class Error;
+class Module;
+class TargetMachine;
+} // namespace llvm
+
 namespace dlc {
 
 /// A host tensor in the model's element type (f32 or f64), 64-byte aligned.
@@ -91,6 +97,13 @@ private:
 
 /// Initializes the LLVM native target once per process.
 void initializeNativeTarget();
+
+/// dlc's LLVM optimization pipeline (the JIT's and the object files'): -O3
+/// for the target, with loop unrolling off (the generated loop nests are
+/// many and static; unrolling them multiplied compile time several times
+/// for little run-time gain).
+llvm::Error optimizeLLVMModule(llvm::Module &module,
+                               llvm::TargetMachine *targetMachine);
 
 } // namespace dlc
 

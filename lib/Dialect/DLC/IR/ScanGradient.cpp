@@ -46,12 +46,15 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
   Block &body = getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
 
-  // 1. A recording copy of the forward scan that also stacks the carries at
-  //    the start of every step.
+  // 1. The forward scan, made to also stack the carries at the start of
+  //    every step: a recording copy right after it takes over its uses (the
+  //    original is then dead and removed by canonicalization).
   SmallVector<Type> recordTypes(getFinals().getTypes());
   llvm::append_range(recordTypes, getStacked().getTypes());
   for (Value init : getInits())
     recordTypes.push_back(withStepDim(init.getType(), axis, length));
+  OpBuilder::InsertPoint backwardPoint = b.saveInsertionPoint();
+  b.setInsertionPointAfter(getOperation());
   auto record = ScanOp::create(
       b, loc, ArrayRef<Type>(recordTypes).take_front(numCarries),
       ArrayRef<Type>(recordTypes).drop_front(numCarries), getInits(),
@@ -71,6 +74,11 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
     llvm::append_range(values, copy->getArguments().take_front(numCarries));
     YieldOp::create(b, loc, values);
   }
+  for (unsigned i = 0; i < numCarries; ++i)
+    getFinals()[i].replaceAllUsesWith(record.getFinals()[i]);
+  for (unsigned j = 0; j < numStacked; ++j)
+    getStacked()[j].replaceAllUsesWith(record.getStacked()[j]);
+  b.restoreInsertionPoint(backwardPoint);
   ValueRange history = record.getStacked().drop_front(numStacked);
 
   // 2. The reverse scan. Carries: the carries' cotangents, then the

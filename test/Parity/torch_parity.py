@@ -87,6 +87,41 @@ def conv_variants(P, x, y):
     return (a ** 2).mean() + m.mean()
 
 
+def rnn(P, x, y):
+    x = x.reshape(-1, 8, 8)
+    h = torch.zeros(x.shape[0], P["u"].shape[0])
+    for t in range(8):
+        h = torch.tanh(x[:, t] @ P["w"] + h @ P["u"] + P["b"])
+    return F.cross_entropy(h @ P["v"] + P["c"], y.long())
+
+
+def gru(P, x, y):
+    x = x.reshape(-1, 8, 8)
+    h = torch.zeros(x.shape[0], P["ur"].shape[0])
+    for t in range(8):
+        xt = x[:, t]
+        r = torch.sigmoid(xt @ P["wr"] + h @ P["ur"] + P["br"])
+        z = torch.sigmoid(xt @ P["wz"] + h @ P["uz"] + P["bz"])
+        n = torch.tanh(xt @ P["wn"] + P["bn"] + r * (h @ P["un"] + P["bhn"]))
+        h = (1 - z) * n + z * h
+    return F.cross_entropy(h @ P["v"] + P["c"], y.long())
+
+
+def lstm(P, x, y):
+    x = x.reshape(-1, 8, 8)
+    h = torch.zeros(x.shape[0], P["ui"].shape[0])
+    c = torch.zeros_like(h)
+    for t in range(8):
+        xt = x[:, t]
+        i = torch.sigmoid(xt @ P["wi"] + h @ P["ui"] + P["bi"])
+        f = torch.sigmoid(xt @ P["wf"] + h @ P["uf"] + P["bf"])
+        g = torch.tanh(xt @ P["wg"] + h @ P["ug"] + P["bg"])
+        o = torch.sigmoid(xt @ P["wo"] + h @ P["uo"] + P["bo"])
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+    return F.cross_entropy(h @ P["v"] + P["c"], y.long())
+
+
 def sgd(**kw):
     return lambda ps: torch.optim.SGD(ps, **kw)
 
@@ -112,6 +147,9 @@ CASES = {
                        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
                            o, T_max=args.steps, eta_min=0.001)),
     "cnn": (cnn, 64, 10, opt(torch.optim.Adam, lr=0.002), None),
+    "rnn": (rnn, 64, 10, opt(torch.optim.Adam, lr=0.003), None),
+    "gru": (gru, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
+    "lstm": (lstm, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
     "conv_variants": (conv_variants, 84, None, sgd(lr=0.5, momentum=0.5), None),
     "logistic": (logistic, 6, 2,
                  sgd(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),

@@ -105,6 +105,16 @@ void dlc::dumpAST(const Program &program, llvm::raw_ostream &os) {
       case Stmt::Kind::Minimize:
         os << "minimize ";
         dumpExpr(*s.value, os);
+        if (!s.over.empty()) {
+          os << " over [";
+          for (size_t i = 0; i < s.over.size(); ++i)
+            os << (i ? " " : "") << s.over[i].first;
+          os << "]";
+        }
+        if (s.optimizer) {
+          os << " using ";
+          dumpExpr(*s.optimizer, os);
+        }
         break;
       case Stmt::Kind::Output:
         os << "output " << (s.name.empty() ? "" : s.name + " = ");

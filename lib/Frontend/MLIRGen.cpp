@@ -924,21 +924,22 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
   info.name = model.name;
 
   // Declarations: one element type per model, unique names.
-  const Stmt *minimize = nullptr, *output = nullptr;
+  const Stmt *output = nullptr;
+  std::vector<const Stmt *> minimizes;
   std::map<std::string, const Stmt *> declared;
   Type elementType;
   std::vector<const Stmt *> params, inputs;
   for (const Stmt &s : model.stmts) {
-    if (s.kind == Stmt::Kind::Minimize || s.kind == Stmt::Kind::Output) {
-      const Stmt *&slot = s.kind == Stmt::Kind::Minimize ? minimize : output;
-      if (slot) {
-        emitError(locOf(s.loc))
-            << "a model has one '"
-            << (s.kind == Stmt::Kind::Minimize ? "minimize" : "output")
-            << "' statement";
+    if (s.kind == Stmt::Kind::Minimize) {
+      minimizes.push_back(&s);
+      continue;
+    }
+    if (s.kind == Stmt::Kind::Output) {
+      if (output) {
+        emitError(locOf(s.loc)) << "a model has one 'output' statement";
         return nullptr;
       }
-      slot = &s;
+      output = &s;
       continue;
     }
     if (s.name == "batch" || s.name == "true" || s.name == "false") {
@@ -974,7 +975,7 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
       }
     }
   }
-  if (!minimize) {
+  if (minimizes.empty()) {
     emitError(locOf(model.loc))
         << "model '" << model.name << "' has no 'minimize' statement";
     return nullptr;
@@ -1013,8 +1014,9 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
     return func;
   };
 
-  auto generate = [&](func::FuncOp func, const Stmt &result, bool isLoss,
-                      StringRef resultName) -> LogicalResult {
+  auto generate = [&](func::FuncOp func, ArrayRef<const Stmt *> results,
+                      bool isLoss, ArrayRef<std::string> resultNames)
+      -> LogicalResult {
     Block &entry = func.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&entry);
     FunctionGen fg(program, model, fb, elementType);
@@ -1039,32 +1041,92 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
     }
     if (failed(fg.genLets()))
       return failure();
-    fg.missingInput.clear();
-    FailureOr<Value> v = fg.gen(*result.value);
-    if (failed(v))
-      return failure();
-    if (!*v)
-      return fg.error(result.loc)
-             << "the output depends on input '" << fg.missingInput
-             << "', which is not given at prediction (only the first input, '"
-             << inputs[0]->name << "', is)";
-    func::ReturnOp::create(fb, fg.loc(result.loc), ValueRange{*v});
+    SmallVector<Value> values;
+    for (const Stmt *result : results) {
+      fg.missingInput.clear();
+      FailureOr<Value> v = fg.gen(*result->value);
+      if (failed(v))
+        return failure();
+      if (!*v)
+        return fg.error(result->loc)
+               << "the output depends on input '" << fg.missingInput
+               << "', which is not given at prediction (only the first "
+                  "input, '"
+               << inputs[0]->name << "', is)";
+      values.push_back(*v);
+    }
+    func::ReturnOp::create(fb, fg.loc(results.front()->loc), values);
     func.setFunctionType(fb.getFunctionType(func.getArgumentTypes(),
-                                            {v->getType()}));
-    func.setResultAttr(0, "dlc.name", fb.getStringAttr(resultName));
+                                            ValueRange(values).getTypes()));
+    for (auto [i, name] : llvm::enumerate(resultNames))
+      func.setResultAttr(i, "dlc.name", fb.getStringAttr(name));
     return success();
   };
 
+  // Objectives and their parameter groups.
+  std::map<std::string, size_t> paramIndex;
+  for (size_t i = 0; i < params.size(); ++i)
+    paramIndex[params[i]->name] = i;
+  std::vector<int> owner(params.size(), -1);
+  for (auto [k, m] : llvm::enumerate(minimizes)) {
+    std::vector<size_t> group;
+    if (m->over.empty()) {
+      if (minimizes.size() > 1) {
+        emitError(locOf(m->loc))
+            << "with several objectives, each names the parameters it "
+               "updates: minimize loss over [a, b]";
+        return nullptr;
+      }
+      for (size_t i = 0; i < params.size(); ++i)
+        group.push_back(i);
+    }
+    for (auto &[name, nameLoc] : m->over) {
+      auto it = paramIndex.find(name);
+      if (it == paramIndex.end()) {
+        emitError(locOf(nameLoc)) << "'" << name << "' is not a parameter";
+        return nullptr;
+      }
+      if (owner[it->second] >= 0) {
+        emitError(locOf(nameLoc))
+            << "parameter '" << name << "' is in two objectives' groups";
+        return nullptr;
+      }
+      owner[it->second] = k;
+      group.push_back(it->second);
+    }
+    llvm::sort(group);
+    info.objectives.push_back(group);
+  }
+  if (minimizes.size() > 1)
+    for (size_t i = 0; i < params.size(); ++i)
+      if (owner[i] < 0) {
+        emitError(locOf(params[i]->loc))
+            << "parameter '" << params[i]->name
+            << "' is in no objective's group (add it to an 'over' list)";
+        return nullptr;
+      }
+
   func::FuncOp loss = makeFunction(model.name + "_loss", true);
   loss->setAttr("dlc.loss", b.getUnitAttr());
-  if (failed(generate(loss, *minimize, true, "loss")))
+  std::vector<std::string> lossNames;
+  for (size_t k = 0; k < minimizes.size(); ++k)
+    lossNames.push_back(k == 0 ? "loss" : "loss" + std::to_string(k));
+  if (failed(generate(loss, minimizes, true, lossNames)))
     return nullptr;
-  if (cast<RankedTensorType>(loss.getResultTypes()[0]).getRank() != 0) {
-    emitError(locOf(minimize->loc))
-        << "the loss must be a scalar, got "
-        << loss.getResultTypes()[0] << " (reduce it with mean or sum)";
-    return nullptr;
+  for (auto [k, type] : llvm::enumerate(loss.getResultTypes()))
+    if (cast<RankedTensorType>(type).getRank() != 0) {
+      emitError(locOf(minimizes[k]->loc))
+          << "the loss must be a scalar, got " << type
+          << " (reduce it with mean or sum)";
+      return nullptr;
+    }
+  SmallVector<Attribute> objectives;
+  for (const std::vector<size_t> &group : info.objectives) {
+    SmallVector<int64_t> indices(group.begin(), group.end());
+    objectives.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("params", b.getDenseI64ArrayAttr(indices))}));
   }
+  loss->setAttr("dlc.objectives", b.getArrayAttr(objectives));
   if (output) {
     func::FuncOp predict = makeFunction(model.name + "_predict", false);
     predict->setAttr("dlc.predict", b.getUnitAttr());
@@ -1072,7 +1134,7 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
                           : output->value->kind == Expr::Kind::Name
                               ? output->value->text
                               : std::string("output");
-    if (failed(generate(predict, *output, false, outName)))
+    if (failed(generate(predict, {output}, false, {outName})))
       return nullptr;
     auto outType = cast<RankedTensorType>(predict.getResultTypes()[0]);
     if (outType.getRank() == 0 || !outType.isDynamicDim(0)) {

@@ -153,6 +153,29 @@ bool Parser::parseModel(Program &program) {
       if (!(stmt.value = parseExpr()))
         return false;
       stmt.loc = stmt.value->loc;
+      if (stmt.kind == Stmt::Kind::Minimize && peek().isIdent("over")) {
+        take();
+        if (!expectPunct('['))
+          return false;
+        while (!peek().isPunct(']')) {
+          std::string name;
+          SourceLoc loc;
+          if (!expectIdent(name, loc, "a parameter name"))
+            return false;
+          stmt.over.push_back({name, loc});
+          if (peek().isPunct(']'))
+            break;
+          if (!peek().isPunct(','))
+            return unexpected(peek(), "',' or ']'");
+          take();
+        }
+        take(); // ]
+      }
+      if (stmt.kind == Stmt::Kind::Minimize && peek().isIdent("using")) {
+        take();
+        if (!(stmt.optimizer = parsePrimary()))
+          return false;
+      }
     } else if (t.is(Token::Kind::Ident) && peek(1).isPunct('=')) {
       stmt.kind = Stmt::Kind::Let;
       stmt.name = take().text;

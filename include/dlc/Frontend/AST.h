@@ -62,6 +62,9 @@ struct Stmt {
   std::string name; // the declared or assigned name
   TypeSpec type;    // Input, Param
   ExprPtr value;    // Param initializer (may be null), Let, Minimize, Output
+  // Minimize: `over [params]` (its parameter group) and `using optimizer(..)`.
+  std::vector<std::pair<std::string, SourceLoc>> over;
+  ExprPtr optimizer;
 };
 
 struct Model {

@@ -36,6 +36,10 @@ struct ModelInfo {
   /// (`dlc.rng_counter`), which the train step keeps as state
   /// `dropout.step` and advances by one per step.
   bool usesDropout = false;
+  /// The objectives (minimize statements), in order: the indices of the
+  /// parameters each one updates. Training runs them one after the other in
+  /// every step, each seeing the parameters the earlier ones updated.
+  std::vector<std::vector<size_t>> objectives;
 };
 
 /// Builds `<model>_loss` (marked `dlc.loss`: params then inputs -> loss) and,

@@ -25,14 +25,17 @@ Value zerosLike(OpBuilder &b, Location loc, Type type) {
   return ConstantOp::create(b, loc, attr);
 }
 
-/// Differentiates `func` (already a copy) in place: appends the backward
-/// ops and returns (loss, d loss / d param...).
-LogicalResult differentiate(func::FuncOp func) {
+/// Differentiates objective `objective` of `func` (already a copy) in
+/// place with respect to the parameters `group` (argument indices): appends
+/// the backward ops and returns (loss, d loss / d param...).
+LogicalResult differentiate(func::FuncOp func, unsigned objective,
+                            ArrayRef<int64_t> group) {
   Block &body = func.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
-  if (ret.getNumOperands() != 1)
-    return func.emitError("a loss function returns exactly one value");
-  Value loss = ret.getOperand(0);
+  if (objective >= ret.getNumOperands())
+    return func.emitError("objective ")
+           << objective << " is not a result of the loss function";
+  Value loss = ret.getOperand(objective);
   auto lossType = cast<RankedTensorType>(loss.getType());
   if (lossType.getRank() != 0)
     return emitError(loss.getLoc())
@@ -40,9 +43,8 @@ LogicalResult differentiate(func::FuncOp func) {
            << " (reduce it with mean or sum)";
 
   SmallVector<BlockArgument> params;
-  for (BlockArgument arg : body.getArguments())
-    if (func.getArgAttr(arg.getArgNumber(), "dlc.param"))
-      params.push_back(arg);
+  for (int64_t i : group)
+    params.push_back(body.getArgument(i));
 
   OpBuilder b(ret);
   Value one = createScalarConstant(b, loss.getLoc(), lossType.getElementType(),
@@ -75,18 +77,50 @@ struct AutodiffPass : mlir::dlc::impl::AutodiffPassBase<AutodiffPass> {
       if (func->hasAttr("dlc.loss"))
         losses.push_back(func);
     for (func::FuncOp loss : losses) {
-      std::string name = (loss.getSymName() + "_grad").str();
-      if (module.lookupSymbol(name)) {
-        loss.emitError() << "'" << name << "' already exists";
-        return signalPassFailure();
+      // The objectives: from dlc.objectives, or one over every parameter.
+      SmallVector<SmallVector<int64_t>> groups;
+      if (auto objectives = loss->getAttrOfType<ArrayAttr>("dlc.objectives")) {
+        for (Attribute o : objectives) {
+          auto params = cast<DictionaryAttr>(o).getAs<DenseI64ArrayAttr>(
+              "params");
+          if (!params) {
+            loss.emitError("dlc.objectives entries need a 'params' array");
+            return signalPassFailure();
+          }
+          groups.push_back(llvm::to_vector(params.asArrayRef()));
+        }
+      } else {
+        groups.emplace_back();
+        for (unsigned i = 0; i < loss.getNumArguments(); ++i)
+          if (loss.getArgAttr(i, "dlc.param"))
+            groups.back().push_back(i);
       }
-      auto grad = cast<func::FuncOp>(loss->clone());
-      grad.setSymName(name);
-      grad->removeAttr("dlc.loss");
-      grad->setAttr("dlc.grad_of", FlatSymbolRefAttr::get(loss.getSymNameAttr()));
-      module.push_back(grad);
-      if (failed(differentiate(grad)))
-        return signalPassFailure();
+      for (auto [k, group] : llvm::enumerate(groups)) {
+        std::string name = (loss.getSymName() + "_grad" +
+                            (k ? std::to_string(k) : std::string()))
+                               .str();
+        if (module.lookupSymbol(name)) {
+          loss.emitError() << "'" << name << "' already exists";
+          return signalPassFailure();
+        }
+        auto grad = cast<func::FuncOp>(loss->clone());
+        grad.setSymName(name);
+        grad->removeAttr("dlc.loss");
+        grad->removeAttr("dlc.objectives");
+        grad->setAttr("dlc.grad_of",
+                      FlatSymbolRefAttr::get(loss.getSymNameAttr()));
+        grad->setAttr("dlc.objective",
+                      IntegerAttr::get(IntegerType::get(&getContext(), 64), k));
+        grad->setAttr("dlc.group",
+                      DenseI64ArrayAttr::get(&getContext(), group));
+        if (auto objectives = loss->getAttrOfType<ArrayAttr>("dlc.objectives"))
+          if (Attribute settings = cast<DictionaryAttr>(objectives[k])
+                                       .get("optimizer"))
+            grad->setAttr("dlc.optimizer", settings);
+        module.push_back(grad);
+        if (failed(differentiate(grad, k, group)))
+          return signalPassFailure();
+      }
     }
   }
 };

@@ -1,10 +1,12 @@
-// dlc-optimizer: appends the parameter update to a gradient function, giving
-// one train-step function (forward + backward + update).
+// dlc-optimizer: appends the parameter updates to the gradient functions of
+// a loss, giving one train-step function (forward + backward + update).
 #include "dlc/Dialect/DLC/IR/DLCOps.h"
 #include "dlc/Dialect/DLC/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <map>
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_OPTIMIZERPASS
@@ -23,91 +25,164 @@ struct StepArg {
   std::string name;
 };
 
+/// The optimizer of one objective.
+struct Settings {
+  std::string optimizer;
+  double momentum, beta1, beta2, epsilon, weightDecay, alpha;
+  bool nesterov;
+
+  bool useMomentum() const { return optimizer == "sgd" && momentum != 0.0; }
+  bool useAdam() const { return optimizer == "adam" || optimizer == "adamw"; }
+  bool useRMSProp() const { return optimizer == "rmsprop"; }
+  /// State tensors per parameter.
+  unsigned perParam() const {
+    return useAdam() ? 2 : (useMomentum() || useRMSProp()) ? 1 : 0;
+  }
+};
+
 struct OptimizerPass : mlir::dlc::impl::OptimizerPassBase<OptimizerPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw" &&
-        optimizer != "rmsprop") {
-      getOperation().emitError()
-          << "unknown optimizer '" << optimizer
-          << "' (expected sgd, adam, adamw or rmsprop)";
-      return signalPassFailure();
-    }
-    SmallVector<func::FuncOp> gradFuncs;
+    std::map<std::string, SmallVector<func::FuncOp>> byLoss;
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr("dlc.grad_of"))
-        gradFuncs.push_back(func);
-    for (func::FuncOp grad : gradFuncs)
-      if (failed(buildTrainStep(grad)))
+      if (auto of = func->getAttrOfType<FlatSymbolRefAttr>("dlc.grad_of"))
+        byLoss[of.getValue().str()].push_back(func);
+    for (auto &[loss, grads] : byLoss) {
+      llvm::sort(grads, [](func::FuncOp a, func::FuncOp b) {
+        return objectiveOf(a) < objectiveOf(b);
+      });
+      if (failed(buildTrainStep(loss, grads)))
         return signalPassFailure();
+    }
   }
 
-  LogicalResult buildTrainStep(func::FuncOp grad);
+  static int64_t objectiveOf(func::FuncOp f) {
+    auto k = f->getAttrOfType<IntegerAttr>("dlc.objective");
+    return k ? k.getInt() : 0;
+  }
+
+  /// The pass options, overridden by a `dlc.optimizer` dictionary.
+  FailureOr<Settings> settingsOf(func::FuncOp grad) {
+    Settings s{optimizer, momentum, beta1, beta2, epsilon, weightDecay, alpha,
+               nesterov};
+    if (auto dict = grad->getAttrOfType<DictionaryAttr>("dlc.optimizer")) {
+      if (auto name = dict.getAs<StringAttr>("optimizer"))
+        s.optimizer = name.str();
+      auto number = [&](StringRef key, double &out) {
+        if (auto f = dict.getAs<FloatAttr>(key))
+          out = f.getValueAsDouble();
+      };
+      number("momentum", s.momentum);
+      number("beta1", s.beta1);
+      number("beta2", s.beta2);
+      number("epsilon", s.epsilon);
+      number("weight_decay", s.weightDecay);
+      number("alpha", s.alpha);
+      if (auto b = dict.getAs<BoolAttr>("nesterov"))
+        s.nesterov = b.getValue();
+    }
+    if (s.optimizer != "sgd" && s.optimizer != "adam" &&
+        s.optimizer != "adamw" && s.optimizer != "rmsprop") {
+      grad.emitError() << "unknown optimizer '" << s.optimizer
+                       << "' (expected sgd, adam, adamw or rmsprop)";
+      return failure();
+    }
+    return s;
+  }
+
+  LogicalResult buildTrainStep(StringRef base, ArrayRef<func::FuncOp> grads);
 };
 
-LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
-  MLIRContext *ctx = grad.getContext();
+LogicalResult OptimizerPass::buildTrainStep(StringRef base,
+                                            ArrayRef<func::FuncOp> grads) {
+  func::FuncOp first = grads.front();
+  MLIRContext *ctx = first.getContext();
   ModuleOp module = getOperation();
-  auto base = cast<FlatSymbolRefAttr>(grad->getAttr("dlc.grad_of"));
-  std::string name = (base.getValue() + "_train_step").str();
+  std::string name = (base + "_train_step").str();
   if (module.lookupSymbol(name))
-    return grad.emitError() << "'" << name << "' already exists";
+    return first.emitError() << "'" << name << "' already exists";
 
-  // Collect the arguments of the step: params, state, inputs, lr.
+  // Every gradient function has the loss function's arguments.
   SmallVector<unsigned> paramIdx, inputIdx;
-  std::optional<unsigned> counterIdx; // dropout's step counter
-  for (unsigned i = 0; i < grad.getNumArguments(); ++i) {
-    if (grad.getArgAttr(i, "dlc.rng_counter"))
+  std::optional<unsigned> counterIdx; // the random counter (dropout, noise)
+  for (unsigned i = 0; i < first.getNumArguments(); ++i) {
+    if (first.getArgAttr(i, "dlc.rng_counter"))
       counterIdx = i;
     else
-      (grad.getArgAttr(i, "dlc.param") ? paramIdx : inputIdx).push_back(i);
+      (first.getArgAttr(i, "dlc.param") ? paramIdx : inputIdx).push_back(i);
   }
   if (paramIdx.empty())
-    return grad.emitError("the model has no parameters to train");
+    return first.emitError("the model has no parameters to train");
   auto argName = [&](unsigned i) -> std::string {
-    if (auto n = grad.getArgAttrOfType<StringAttr>(i, "dlc.name"))
+    if (auto n = first.getArgAttrOfType<StringAttr>(i, "dlc.name"))
       return n.str();
     return "arg" + std::to_string(i);
   };
   Type elementType =
-      cast<RankedTensorType>(grad.getArgumentTypes()[paramIdx[0]])
+      cast<RankedTensorType>(first.getArgumentTypes()[paramIdx[0]])
           .getElementType();
   auto scalarType = RankedTensorType::get({}, elementType);
+  unsigned numParams = paramIdx.size();
+  // Position of argument index `i` among the parameters.
+  std::map<unsigned, unsigned> paramPos;
+  for (auto [k, i] : llvm::enumerate(paramIdx))
+    paramPos[i] = k;
 
-  bool useMomentum = optimizer == "sgd" && momentum != 0.0;
-  bool decoupled = optimizer == "adamw";
-  bool useAdam = optimizer == "adam" || decoupled;
-  bool useRMSProp = optimizer == "rmsprop";
+  // Arguments: params, then per objective its group's state and its Adam
+  // step, then the random counter; inputs; one learning rate per objective.
+  SmallVector<Settings> settings;
+  SmallVector<SmallVector<unsigned>> groups;
   SmallVector<StepArg> args;
   for (unsigned i : paramIdx)
-    args.push_back({grad.getArgumentTypes()[i], "dlc.param", argName(i)});
-  for (unsigned i : paramIdx) {
-    Type t = grad.getArgumentTypes()[i];
-    if (useMomentum)
-      args.push_back({t, "dlc.state", argName(i) + ".momentum"});
-    if (useAdam) {
-      args.push_back({t, "dlc.state", argName(i) + ".adam_m"});
-      args.push_back({t, "dlc.state", argName(i) + ".adam_v"});
+    args.push_back({first.getArgumentTypes()[i], "dlc.param", argName(i)});
+  SmallVector<unsigned> stateStart;
+  for (auto [k, grad] : llvm::enumerate(grads)) {
+    FailureOr<Settings> s = settingsOf(grad);
+    if (failed(s))
+      return failure();
+    settings.push_back(*s);
+    SmallVector<unsigned> group;
+    if (auto g = grad->getAttrOfType<DenseI64ArrayAttr>("dlc.group")) {
+      for (int64_t i : g.asArrayRef())
+        group.push_back(i);
+    } else {
+      group = paramIdx;
     }
-    if (useRMSProp)
-      args.push_back({t, "dlc.state", argName(i) + ".rmsprop_v"});
+    groups.push_back(group);
+    stateStart.push_back(args.size());
+    for (unsigned i : group) {
+      Type t = first.getArgumentTypes()[i];
+      if (s->useMomentum())
+        args.push_back({t, "dlc.state", argName(i) + ".momentum"});
+      if (s->useAdam()) {
+        args.push_back({t, "dlc.state", argName(i) + ".adam_m"});
+        args.push_back({t, "dlc.state", argName(i) + ".adam_v"});
+      }
+      if (s->useRMSProp())
+        args.push_back({t, "dlc.state", argName(i) + ".rmsprop_v"});
+    }
+    if (s->useAdam())
+      args.push_back({scalarType, "dlc.state",
+                      k ? "adam.step." + std::to_string(k) : "adam.step"});
   }
-  if (useAdam)
-    args.push_back({scalarType, "dlc.state", "adam.step"});
+  unsigned counterArg = args.size();
   if (counterIdx)
     args.push_back({scalarType, "dlc.state", "dropout.step"});
+  unsigned numState = args.size() - numParams;
+  unsigned inputStart = args.size();
   for (unsigned i : inputIdx)
-    args.push_back({grad.getArgumentTypes()[i], "dlc.input", argName(i)});
-  args.push_back({scalarType, "dlc.lr", "lr"});
+    args.push_back({first.getArgumentTypes()[i], "dlc.input", argName(i)});
+  unsigned lrStart = args.size();
+  for (unsigned k = 0; k < grads.size(); ++k)
+    args.push_back({scalarType, "dlc.lr", k ? "lr" + std::to_string(k) : "lr"});
 
   SmallVector<Type> argTypes;
   for (const StepArg &a : args)
     argTypes.push_back(a.type);
-
   OpBuilder b(ctx);
-  b.setInsertionPointAfter(grad);
-  Location loc = grad.getLoc();
+  b.setInsertionPointAfter(grads.back());
+  Location loc = first.getLoc();
   auto step = func::FuncOp::create(b, loc, name,
                                    FunctionType::get(ctx, argTypes, {}));
   for (auto [i, a] : llvm::enumerate(args)) {
@@ -117,27 +192,6 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   step->setAttr("dlc.train_step", UnitAttr::get(ctx));
   Block *entry = step.addEntryBlock();
   b.setInsertionPointToStart(entry);
-
-  // Forward and backward: the gradient function's body, inlined.
-  unsigned numParams = paramIdx.size();
-  unsigned numState = args.size() - numParams - inputIdx.size() - 1;
-  IRMapping mapping;
-  for (auto [k, i] : llvm::enumerate(paramIdx))
-    mapping.map(grad.getArgument(i), entry->getArgument(k));
-  for (auto [k, i] : llvm::enumerate(inputIdx))
-    mapping.map(grad.getArgument(i),
-                entry->getArgument(numParams + numState + k));
-  Value counter;
-  if (counterIdx) {
-    counter = entry->getArgument(numParams + numState - 1);
-    mapping.map(grad.getArgument(*counterIdx), counter);
-  }
-  Value lr = entry->getArgument(args.size() - 1);
-  Block &gradBody = grad.getBody().front();
-  for (Operation &op : gradBody.without_terminator())
-    b.clone(op, mapping);
-  auto gradRet = cast<func::ReturnOp>(gradBody.getTerminator());
-  Value loss = mapping.lookup(gradRet.getOperand(0));
 
   auto constant = [&](double v) {
     return createScalarConstant(b, loc, elementType, v);
@@ -152,65 +206,95 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
     return SubOp::create(b, loc, x, y);
   };
 
-  SmallVector<Value> newParams, newState;
-  Value stepCount, biasCorrection1, biasCorrection2Sqrt;
-  if (useAdam) {
-    Value t = entry->getArgument(numParams + numState - 1 - (counterIdx ? 1 : 0));
-    stepCount = add(t, constant(1.0));
-    biasCorrection1 =
-        sub(constant(1.0), PowOp::create(b, loc, constant(beta1), stepCount));
-    biasCorrection2Sqrt = SqrtOp::create(
-        b, loc,
-        sub(constant(1.0), PowOp::create(b, loc, constant(beta2), stepCount)));
-  }
-  for (unsigned k = 0; k < numParams; ++k) {
-    Value p = entry->getArgument(k);
-    Value g = mapping.lookup(gradRet.getOperand(1 + k));
-    if (weightDecay != 0.0) {
-      if (decoupled) // AdamW: p <- p (1 - lr wd), then the Adam step.
-        p = sub(p, mul(mul(lr, constant(weightDecay)), p));
-      else // L2: the gradient of wd/2 |p|^2.
-        g = add(g, mul(constant(weightDecay), p));
-    }
-    if (useRMSProp) {
-      Value v = entry->getArgument(numParams + k);
-      Value v2 =
-          add(mul(constant(alpha), v), mul(constant(1.0 - alpha), mul(g, g)));
-      Value denom = add(SqrtOp::create(b, loc, v2), constant(epsilon));
-      newParams.push_back(sub(p, mul(lr, DivOp::create(b, loc, g, denom))));
-      newState.push_back(v2);
-    } else if (useAdam) {
-      Value m = entry->getArgument(numParams + 2 * k);
-      Value v = entry->getArgument(numParams + 2 * k + 1);
-      Value m2 = add(mul(constant(beta1), m), mul(constant(1.0 - beta1), g));
-      Value v2 =
-          add(mul(constant(beta2), v), mul(constant(1.0 - beta2), mul(g, g)));
-      Value denom = add(DivOp::create(b, loc, SqrtOp::create(b, loc, v2),
-                                      biasCorrection2Sqrt),
-                        constant(epsilon));
-      Value stepSize = DivOp::create(b, loc, lr, biasCorrection1);
-      Value update = mul(stepSize, DivOp::create(b, loc, m2, denom));
-      newParams.push_back(sub(p, update));
-      newState.push_back(m2);
-      newState.push_back(v2);
-    } else if (useMomentum) {
-      Value buf = entry->getArgument(numParams + k);
-      Value buf2 = add(mul(constant(momentum), buf), g);
-      Value direction = nesterov ? add(g, mul(constant(momentum), buf2)) : buf2;
-      newParams.push_back(sub(p, mul(lr, direction)));
-      newState.push_back(buf2);
-    } else {
-      newParams.push_back(sub(p, mul(lr, g)));
-    }
-  }
-  if (useAdam)
-    newState.push_back(stepCount);
-  if (counterIdx)
-    newState.push_back(add(counter, constant(1.0)));
+  SmallVector<Value> current(entry->getArguments().take_front(numParams));
+  SmallVector<Value> newState, losses;
+  for (unsigned k = 0; k < grads.size(); ++k) {
+    func::FuncOp grad = grads[k];
+    const Settings &s = settings[k];
+    // Forward and backward of objective k at the current parameters
+    // (earlier objectives' updates included): the gradient function inlined.
+    IRMapping mapping;
+    for (auto [pos, i] : llvm::enumerate(paramIdx))
+      mapping.map(grad.getArgument(i), current[pos]);
+    for (auto [pos, i] : llvm::enumerate(inputIdx))
+      mapping.map(grad.getArgument(i), entry->getArgument(inputStart + pos));
+    if (counterIdx)
+      mapping.map(grad.getArgument(*counterIdx),
+                  entry->getArgument(counterArg));
+    Block &gradBody = grad.getBody().front();
+    for (Operation &op : gradBody.without_terminator())
+      b.clone(op, mapping);
+    auto gradRet = cast<func::ReturnOp>(gradBody.getTerminator());
+    losses.push_back(mapping.lookup(gradRet.getOperand(0)));
+    Value lr = entry->getArgument(lrStart + k);
 
-  SmallVector<Value> results(newParams);
+    unsigned stateArg = stateStart[k];
+    Value stepCount, biasCorrection1, biasCorrection2Sqrt;
+    if (s.useAdam()) {
+      unsigned stepArg = stateArg + groups[k].size() * s.perParam();
+      stepCount = add(entry->getArgument(stepArg), constant(1.0));
+      biasCorrection1 = sub(constant(1.0),
+                            PowOp::create(b, loc, constant(s.beta1), stepCount));
+      biasCorrection2Sqrt = SqrtOp::create(
+          b, loc,
+          sub(constant(1.0),
+              PowOp::create(b, loc, constant(s.beta2), stepCount)));
+    }
+    for (auto [j, i] : llvm::enumerate(groups[k])) {
+      unsigned pos = paramPos.at(i);
+      Value p = current[pos];
+      Value g = mapping.lookup(gradRet.getOperand(1 + j));
+      unsigned first = stateArg + j * s.perParam();
+      if (s.weightDecay != 0.0) {
+        if (s.optimizer == "adamw") // p <- p (1 - lr wd), then the Adam step
+          p = sub(p, mul(mul(lr, constant(s.weightDecay)), p));
+        else // L2: the gradient of wd/2 |p|^2
+          g = add(g, mul(constant(s.weightDecay), p));
+      }
+      Value updated;
+      if (s.useRMSProp()) {
+        Value v = entry->getArgument(first);
+        Value v2 = add(mul(constant(s.alpha), v),
+                       mul(constant(1.0 - s.alpha), mul(g, g)));
+        Value denom = add(SqrtOp::create(b, loc, v2), constant(s.epsilon));
+        updated = sub(p, mul(lr, DivOp::create(b, loc, g, denom)));
+        newState.push_back(v2);
+      } else if (s.useAdam()) {
+        Value m = entry->getArgument(first);
+        Value v = entry->getArgument(first + 1);
+        Value m2 =
+            add(mul(constant(s.beta1), m), mul(constant(1.0 - s.beta1), g));
+        Value v2 = add(mul(constant(s.beta2), v),
+                       mul(constant(1.0 - s.beta2), mul(g, g)));
+        Value denom = add(DivOp::create(b, loc, SqrtOp::create(b, loc, v2),
+                                        biasCorrection2Sqrt),
+                          constant(s.epsilon));
+        Value stepSize = DivOp::create(b, loc, lr, biasCorrection1);
+        updated = sub(p, mul(stepSize, DivOp::create(b, loc, m2, denom)));
+        newState.push_back(m2);
+        newState.push_back(v2);
+      } else if (s.useMomentum()) {
+        Value buf = entry->getArgument(first);
+        Value buf2 = add(mul(constant(s.momentum), buf), g);
+        Value direction =
+            s.nesterov ? add(g, mul(constant(s.momentum), buf2)) : buf2;
+        updated = sub(p, mul(lr, direction));
+        newState.push_back(buf2);
+      } else {
+        updated = sub(p, mul(lr, g));
+      }
+      current[pos] = updated;
+    }
+    if (s.useAdam())
+      newState.push_back(stepCount);
+  }
+  if (counterIdx)
+    newState.push_back(add(entry->getArgument(counterArg), constant(1.0)));
+  assert(newState.size() == numState && "one new value per state argument");
+
+  SmallVector<Value> results(current);
   results.append(newState);
-  results.push_back(loss);
+  results.append(losses);
   func::ReturnOp::create(b, loc, results);
   step.setFunctionType(
       FunctionType::get(ctx, argTypes, ValueRange(results).getTypes()));
@@ -218,8 +302,10 @@ LogicalResult OptimizerPass::buildTrainStep(func::FuncOp grad) {
   for (unsigned i = 0; i < numParams + numState; ++i)
     step.setResultAttr(i, "dlc.aliases",
                        IntegerAttr::get(IntegerType::get(ctx, 64), i));
-  step.setResultAttr(results.size() - 1, "dlc.name",
-                     StringAttr::get(ctx, "loss"));
+  for (unsigned k = 0; k < losses.size(); ++k)
+    step.setResultAttr(numParams + numState + k, "dlc.name",
+                       StringAttr::get(ctx, k ? "loss" + std::to_string(k)
+                                              : std::string("loss")));
   return success();
 }
 

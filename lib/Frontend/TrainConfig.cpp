@@ -86,34 +86,140 @@ public:
 
 } // namespace
 
+OptimizerSettings dlc::optimizerOf(const TrainConfig &config, size_t k) {
+  if (k < config.objectiveOptimizers.size() && config.objectiveOptimizers[k])
+    return *config.objectiveOptimizers[k];
+  OptimizerSettings s;
+  s.optimizer = config.optimizer;
+  s.lr = config.lr;
+  s.momentum = config.momentum;
+  s.beta1 = config.beta1;
+  s.beta2 = config.beta2;
+  s.epsilon = config.epsilon;
+  s.weightDecay = config.weightDecay;
+  s.alpha = config.alpha;
+  s.nesterov = config.nesterov;
+  return s;
+}
+
 std::vector<TensorInfo> dlc::optimizerState(const ModelInfo &model,
                                             const TrainConfig &config) {
   std::vector<TensorInfo> state;
-  for (const ParamInfo &p : model.params) {
-    if (config.optimizer == "sgd" && config.momentum != 0)
-      state.push_back({p.name + ".momentum", p.shape});
-    if (config.optimizer == "adam" || config.optimizer == "adamw") {
-      state.push_back({p.name + ".adam_m", p.shape});
-      state.push_back({p.name + ".adam_v", p.shape});
-    }
-    if (config.optimizer == "rmsprop")
-      state.push_back({p.name + ".rmsprop_v", p.shape});
+  std::vector<std::vector<size_t>> groups = model.objectives;
+  if (groups.empty()) {
+    groups.emplace_back();
+    for (size_t i = 0; i < model.params.size(); ++i)
+      groups.back().push_back(i);
   }
-  if (config.optimizer == "adam" || config.optimizer == "adamw")
-    state.push_back({"adam.step", {}});
+  for (size_t k = 0; k < groups.size(); ++k) {
+    OptimizerSettings s = optimizerOf(config, k);
+    bool adam = s.optimizer == "adam" || s.optimizer == "adamw";
+    for (size_t i : groups[k]) {
+      const ParamInfo &p = model.params[i];
+      if (s.optimizer == "sgd" && s.momentum != 0)
+        state.push_back({p.name + ".momentum", p.shape});
+      if (adam) {
+        state.push_back({p.name + ".adam_m", p.shape});
+        state.push_back({p.name + ".adam_v", p.shape});
+      }
+      if (s.optimizer == "rmsprop")
+        state.push_back({p.name + ".rmsprop_v", p.shape});
+    }
+    if (adam)
+      state.push_back({k ? "adam.step." + std::to_string(k) : "adam.step", {}});
+  }
   if (model.usesDropout)
     state.push_back({"dropout.step", {}});
   return state;
 }
 
-double dlc::scheduledLearningRate(const TrainConfig &config, int64_t epoch) {
+double dlc::scheduledLearningRate(const TrainConfig &config, int64_t epoch,
+                                  double baseLr) {
   if (config.schedule == "step")
-    return config.lr *
+    return baseLr *
            std::pow(config.scheduleGamma, double(epoch / config.scheduleEvery));
   if (config.schedule == "cosine")
-    return config.minLr + (config.lr - config.minLr) *
+    return config.minLr + (baseLr - config.minLr) *
                               (1 + std::cos(M_PI * epoch / config.epochs)) / 2;
-  return config.lr;
+  return baseLr;
+}
+
+/// Reads `sgd(...)`, `adam(...)`, `adamw(...)` or `rmsprop(...)` into the
+/// optimizer fields of `config`.
+static LogicalResult readOptimizer(SettingReader &r, const Expr &e,
+                                   TrainConfig &config) {
+      static const std::map<std::string, std::vector<StringRef>> optimizers = {
+          {"sgd", {"lr", "momentum", "nesterov", "weight_decay"}},
+          {"adam", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
+          {"adamw", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
+          {"rmsprop", {"lr", "alpha", "eps", "weight_decay"}},
+      };
+      auto known = optimizers.find(e.text);
+      if ((e.kind != Expr::Kind::Call && e.kind != Expr::Kind::Name) ||
+          known == optimizers.end())
+        return r.error(e.loc)
+               << "unknown optimizer (expected sgd, adam, adamw or rmsprop)";
+      if (failed(r.call(e, {StringRef(e.text)}, known->second)))
+        return failure();
+      config.optimizer = e.text;
+      // PyTorch's defaults.
+      config.lr = e.text == "sgd" ? 0.01 : 0.001;
+      if (e.text == "rmsprop")
+        config.lr = 0.01;
+      config.weightDecay = e.text == "adamw" ? 0.01 : 0.0;
+      for (const KeywordArg &kw : e.kwargs) {
+        const Expr &v = *kw.value;
+        LogicalResult ok = success();
+        if (kw.name == "lr")
+          ok = r.number(v, config.lr);
+        else if (kw.name == "momentum")
+          ok = r.number(v, config.momentum);
+        else if (kw.name == "nesterov")
+          ok = r.boolean(v, config.nesterov);
+        else if (kw.name == "beta1")
+          ok = r.number(v, config.beta1);
+        else if (kw.name == "beta2")
+          ok = r.number(v, config.beta2);
+        else if (kw.name == "alpha")
+          ok = r.number(v, config.alpha);
+        else if (kw.name == "eps")
+          ok = r.number(v, config.epsilon);
+        else if (kw.name == "weight_decay")
+          ok = r.number(v, config.weightDecay);
+        if (failed(ok))
+          return failure();
+        if (kw.name == "lr" && config.lr <= 0)
+          return r.error(v.loc) << "the learning rate must be positive";
+        if ((kw.name == "beta1" || kw.name == "beta2" ||
+             kw.name == "momentum" || kw.name == "alpha") &&
+            (v.number < 0 || v.number >= 1))
+          return r.error(v.loc) << kw.name << " must be in [0, 1)";
+        if (kw.name == "weight_decay" && config.weightDecay < 0)
+          return r.error(v.loc) << "weight_decay must be non-negative";
+      }
+      if (config.nesterov && config.momentum == 0)
+        return r.error(e.loc) << "nesterov needs a momentum > 0";
+  return success();
+}
+
+/// Objectives with their own optimizer: minimize ... using adam(...).
+static LogicalResult readObjectiveOptimizers(SettingReader &r,
+                                             const Model &model,
+                                             TrainConfig &config) {
+  config.objectiveOptimizers.clear();
+  for (const Stmt &st : model.stmts) {
+    if (st.kind != Stmt::Kind::Minimize)
+      continue;
+    if (!st.optimizer) {
+      config.objectiveOptimizers.emplace_back();
+      continue;
+    }
+    TrainConfig own;
+    if (failed(readOptimizer(r, *st.optimizer, own)))
+      return failure();
+    config.objectiveOptimizers.push_back(optimizerOf(own, 0));
+  }
+  return success();
 }
 
 LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
@@ -136,7 +242,7 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
     block = &t;
   }
   if (!block)
-    return success();
+    return readObjectiveOptimizers(r, model, config);
 
   std::set<std::string> seen;
   for (const TrainSetting &s : block->settings) {
@@ -241,57 +347,8 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
         }
       }
     } else if (s.key == "optimizer") {
-      static const std::map<std::string, std::vector<StringRef>> optimizers = {
-          {"sgd", {"lr", "momentum", "nesterov", "weight_decay"}},
-          {"adam", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
-          {"adamw", {"lr", "beta1", "beta2", "eps", "weight_decay"}},
-          {"rmsprop", {"lr", "alpha", "eps", "weight_decay"}},
-      };
-      auto known = optimizers.find(e.text);
-      if ((e.kind != Expr::Kind::Call && e.kind != Expr::Kind::Name) ||
-          known == optimizers.end())
-        return r.error(e.loc)
-               << "unknown optimizer (expected sgd, adam, adamw or rmsprop)";
-      if (failed(r.call(e, {StringRef(e.text)}, known->second)))
+      if (failed(readOptimizer(r, e, config)))
         return failure();
-      config.optimizer = e.text;
-      // PyTorch's defaults.
-      config.lr = e.text == "sgd" ? 0.01 : 0.001;
-      if (e.text == "rmsprop")
-        config.lr = 0.01;
-      config.weightDecay = e.text == "adamw" ? 0.01 : 0.0;
-      for (const KeywordArg &kw : e.kwargs) {
-        const Expr &v = *kw.value;
-        LogicalResult ok = success();
-        if (kw.name == "lr")
-          ok = r.number(v, config.lr);
-        else if (kw.name == "momentum")
-          ok = r.number(v, config.momentum);
-        else if (kw.name == "nesterov")
-          ok = r.boolean(v, config.nesterov);
-        else if (kw.name == "beta1")
-          ok = r.number(v, config.beta1);
-        else if (kw.name == "beta2")
-          ok = r.number(v, config.beta2);
-        else if (kw.name == "alpha")
-          ok = r.number(v, config.alpha);
-        else if (kw.name == "eps")
-          ok = r.number(v, config.epsilon);
-        else if (kw.name == "weight_decay")
-          ok = r.number(v, config.weightDecay);
-        if (failed(ok))
-          return failure();
-        if (kw.name == "lr" && config.lr <= 0)
-          return r.error(v.loc) << "the learning rate must be positive";
-        if ((kw.name == "beta1" || kw.name == "beta2" ||
-             kw.name == "momentum" || kw.name == "alpha") &&
-            (v.number < 0 || v.number >= 1))
-          return r.error(v.loc) << kw.name << " must be in [0, 1)";
-        if (kw.name == "weight_decay" && config.weightDecay < 0)
-          return r.error(v.loc) << "weight_decay must be non-negative";
-      }
-      if (config.nesterov && config.momentum == 0)
-        return r.error(e.loc) << "nesterov needs a momentum > 0";
     } else if (s.key == "schedule") {
       if (failed(r.call(e, {"constant", "step", "cosine"},
                         e.text == "step" ? ArrayRef<StringRef>{"every", "gamma"}
@@ -343,5 +400,5 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
                                "seed)";
     }
   }
-  return success();
+  return readObjectiveOptimizers(r, model, config);
 }

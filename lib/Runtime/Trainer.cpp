@@ -71,23 +71,32 @@ bool Trainer::init(std::string &error, bool training) {
     stateNames.push_back(t.name);
   }
   x = Buffer(withBatch(model.inputs[0].shape, config.batch), f64);
-  y = Buffer(withBatch(model.inputs[1].shape, config.batch), f64);
-  lr = Buffer({}, f64);
-  lr.set(0, config.lr);
-  loss = Buffer({}, f64);
+  if (model.inputs.size() > 1)
+    y = Buffer(withBatch(model.inputs[1].shape, config.batch), f64);
+  size_t objectives = std::max<size_t>(model.objectives.size(), 1);
+  lrs.clear();
+  losses.clear();
+  for (size_t k = 0; k < objectives; ++k) {
+    lrs.emplace_back(std::vector<int64_t>{}, f64);
+    lrs.back().set(0, optimizerOf(config, k).lr);
+    losses.emplace_back(std::vector<int64_t>{}, f64);
+  }
   return true;
 }
 
 void Trainer::loadBatch(const Dataset &data, const std::vector<int64_t> &order,
                         int64_t begin, int64_t count) {
   x.setBatch(count);
-  y.setBatch(count);
+  bool supervised = model.inputs.size() > 1;
+  if (supervised)
+    y.setBatch(count);
   int64_t cols = data.cols;
   for (int64_t r = 0; r < count; ++r) {
     int64_t row = order[begin + r];
     for (int64_t c = 0; c < cols; ++c)
       x.set(r * cols + c, data.x[row * cols + c]);
-    y.set(r, data.y[row]);
+    if (supervised)
+      y.set(r, data.y[row]);
   }
 }
 
@@ -98,9 +107,12 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
   for (Buffer &s : state)
     args.push_back(&s);
   args.push_back(&x);
-  args.push_back(&y);
-  args.push_back(&lr);
-  args.push_back(&loss);
+  if (model.inputs.size() > 1)
+    args.push_back(&y);
+  for (Buffer &b : lrs)
+    args.push_back(&b);
+  for (Buffer &b : losses)
+    args.push_back(&b);
 
   std::vector<int64_t> order(train.rows);
   std::iota(order.begin(), order.end(), 0);
@@ -109,9 +121,11 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
   for (int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
     if (config.shuffle)
       rng.shuffle(order);
-    lr.set(0, scheduledLearningRate(config, epoch - 1));
+    for (size_t k = 0; k < lrs.size(); ++k)
+      lrs[k].set(0, scheduledLearningRate(config, epoch - 1,
+                                          optimizerOf(config, k).lr));
     auto start = Clock::now();
-    double total = 0;
+    std::vector<double> totals(losses.size(), 0.0);
     for (int64_t begin = 0; begin < train.rows; begin += config.batch) {
       int64_t count = std::min<int64_t>(config.batch, train.rows - begin);
       loadBatch(train, order, begin, count);
@@ -120,13 +134,15 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
       step.call();
       stepTime += std::chrono::duration<double>(Clock::now() - t0).count();
       ++numSteps;
-      total += loss.get(0) * count;
+      for (size_t k = 0; k < losses.size(); ++k)
+        totals[k] += losses[k].get(0) * count;
     }
     double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
+    for (double &t : totals)
+      t /= train.rows;
     if (progress)
-      progress(epoch, total / train.rows,
-               seconds > 0 ? train.rows / seconds : 0.0);
+      progress(epoch, totals, seconds > 0 ? train.rows / seconds : 0.0);
   }
 }
 
@@ -223,8 +239,8 @@ Buffer Trainer::predictAll(const Dataset &data) {
 }
 
 Evaluation Trainer::evaluate(const Dataset &data) {
-  if (!hasPredict || data.rows == 0)
-    return Evaluation();
+  if (!hasPredict || data.rows == 0 || model.inputs.size() < 2)
+    return Evaluation(); // no target to compare with
   Buffer out = predictAll(data);
   std::vector<std::string> wanted = config.metrics;
   if (wanted.empty())

@@ -9,6 +9,7 @@
 #include "dlc/Dialect/DLC/IR/DLCOps.h"
 #include "dlc/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -89,6 +90,38 @@ bool Session::addTraining(const TrainConfig &config) {
     z = (z ^ (z >> 31)) * 0xBF58476D1CE4E5B9ull;
     op.setSeed(static_cast<int64_t>((z ^ (z >> 29)) & 0x7fffffffffffffffull));
   });
+  // Objectives with their own optimizer carry it to dlc-optimizer.
+  for (auto func : moduleOp->getOps<mlir::func::FuncOp>()) {
+    auto objectives = func->getAttrOfType<mlir::ArrayAttr>("dlc.objectives");
+    if (!objectives)
+      continue;
+    mlir::Builder b(&ctx);
+    llvm::SmallVector<mlir::Attribute> updated;
+    for (auto [k, o] : llvm::enumerate(objectives)) {
+      auto dict = llvm::cast<mlir::DictionaryAttr>(o);
+      if (k >= config.objectiveOptimizers.size() ||
+          !config.objectiveOptimizers[k]) {
+        updated.push_back(dict);
+        continue;
+      }
+      const OptimizerSettings &os = *config.objectiveOptimizers[k];
+      llvm::SmallVector<mlir::NamedAttribute> entries(dict.getValue());
+      entries.push_back(b.getNamedAttr(
+          "optimizer",
+          b.getDictionaryAttr({
+              b.getNamedAttr("optimizer", b.getStringAttr(os.optimizer)),
+              b.getNamedAttr("momentum", b.getF64FloatAttr(os.momentum)),
+              b.getNamedAttr("beta1", b.getF64FloatAttr(os.beta1)),
+              b.getNamedAttr("beta2", b.getF64FloatAttr(os.beta2)),
+              b.getNamedAttr("epsilon", b.getF64FloatAttr(os.epsilon)),
+              b.getNamedAttr("weight_decay", b.getF64FloatAttr(os.weightDecay)),
+              b.getNamedAttr("alpha", b.getF64FloatAttr(os.alpha)),
+              b.getNamedAttr("nesterov", b.getBoolAttr(os.nesterov)),
+          })));
+      updated.push_back(b.getDictionaryAttr(entries));
+    }
+    func->setAttr("dlc.objectives", b.getArrayAttr(updated));
+  }
   mlir::PassManager pm(&ctx);
   mlir::dlc::TrainingPipelineOptions opts;
   opts.optimizer = config.optimizer;

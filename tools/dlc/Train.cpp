@@ -76,17 +76,16 @@ static cl::opt<int64_t> logEvery(
     cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 
 /// Checks that the data's columns fit the model's inputs.
-static bool checkDataShape(const Session &s, const Dataset &data,
+static bool checkDataShape(const Session &s, Dataset &data,
                            const std::string &source) {
   const ModelInfo &info = s.info();
-  if (info.inputs.size() != 2) {
+  if (info.inputs.size() > 2) {
     Session::error(fmt::format(
-        "{}: training binds data to two inputs (features, target), but model "
-        "'{}' has {}",
+        "{}: training binds data to one input (features) or two (features, "
+        "target), but model '{}' has {}",
         s.program().filename, info.name, info.inputs.size()));
     return false;
   }
-  const TensorInfo &x = info.inputs[0], &y = info.inputs[1];
   auto batchFirst = [](const TensorInfo &t) {
     if (t.shape.empty() || t.shape[0] != -1)
       return false;
@@ -95,9 +94,39 @@ static bool checkDataShape(const Session &s, const Dataset &data,
         return false;
     return true;
   };
+  const TensorInfo &x = info.inputs[0];
   int64_t features = 1;
   for (size_t i = 1; i < x.shape.size(); ++i)
     features *= x.shape[i];
+  if (info.inputs.size() == 1) {
+    // Unsupervised (a GAN's real samples): every column is a feature; a
+    // generator's target column, when it has one, is not used.
+    if (!batchFirst(x)) {
+      Session::error(fmt::format("{}: input '{}' must have the batch "
+                                 "dimension first",
+                                 s.program().filename, x.name));
+      return false;
+    }
+    if (data.cols + 1 == features && !data.y.empty()) {
+      // A CSV whose last column was taken as the target: put it back.
+      std::vector<double> all;
+      for (int64_t r = 0; r < data.rows; ++r) {
+        all.insert(all.end(), data.x.begin() + r * data.cols,
+                   data.x.begin() + (r + 1) * data.cols);
+        all.push_back(data.y[r]);
+      }
+      data.x = std::move(all);
+      data.cols += 1;
+    }
+    if (features != data.cols) {
+      Session::error(fmt::format(
+          "{}: has {} feature columns, but input '{}' of model '{}' takes {}",
+          source, data.cols, x.name, info.name, features));
+      return false;
+    }
+    return true;
+  }
+  const TensorInfo &y = info.inputs[1];
   int64_t targets = 1;
   for (size_t i = 1; i < y.shape.size(); ++i)
     targets *= y.shape[i];
@@ -274,11 +303,15 @@ int dlc::runTrain() {
                                : std::max<int64_t>(1, config.epochs / 20);
   auto start = std::chrono::steady_clock::now();
   std::vector<double> epochLosses;
-  trainer.fit(train, [&](int64_t epoch, double loss, double samplesPerSec) {
-    epochLosses.push_back(loss);
+  trainer.fit(train, [&](int64_t epoch, const std::vector<double> &losses,
+                         double samplesPerSec) {
+    epochLosses.push_back(losses[0]);
     if (epoch == 1 || epoch == config.epochs || epoch % every == 0) {
-      outs() << fmt::format("epoch {:>5}/{}  loss {:<12.6g} {:.3g} samples/s\n",
-                            epoch, config.epochs, loss, samplesPerSec);
+      std::string text = fmt::format("{:<12.6g}", losses[0]);
+      for (size_t k = 1; k < losses.size(); ++k)
+        text += fmt::format(" loss{} {:<12.6g}", k, losses[k]);
+      outs() << fmt::format("epoch {:>5}/{}  loss {} {:.3g} samples/s\n",
+                            epoch, config.epochs, text, samplesPerSec);
       outs().flush();
     }
   });

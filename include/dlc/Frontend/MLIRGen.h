@@ -50,6 +50,14 @@ mlir::OwningOpRef<mlir::ModuleOp> generateModule(const Program &program,
                                                  mlir::MLIRContext *context,
                                                  ModelInfo &info);
 
+/// An optimizer and its hyper-parameters (PyTorch's defaults).
+struct OptimizerSettings {
+  std::string optimizer = "sgd"; // sgd adam adamw rmsprop
+  double lr = 0.01, momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weightDecay = 0.0, alpha = 0.99;
+  bool nesterov = false;
+};
+
 /// The settings of a train block, validated, with defaults.
 struct TrainConfig {
   // Data source.
@@ -74,6 +82,9 @@ struct TrainConfig {
   std::string schedule = "constant"; // constant step cosine
   int64_t scheduleEvery = 1;
   double scheduleGamma = 0.1, minLr = 0.0;
+  /// Per objective, the optimizer its `minimize ... using opt(...)` names
+  /// (none: the train block's).
+  std::vector<std::optional<OptimizerSettings>> objectiveOptimizers;
   // Loop.
   int64_t epochs = 10, batch = 32;
   bool shuffle = true;
@@ -89,10 +100,14 @@ struct TrainConfig {
 std::vector<TensorInfo> optimizerState(const ModelInfo &model,
                                        const TrainConfig &config);
 
+/// The optimizer of objective `k`: its own `using`, or the train block's.
+OptimizerSettings optimizerOf(const TrainConfig &config, size_t k);
+
 /// The learning rate of `epoch` (0-based) under the config's schedule:
 /// constant; step (times gamma every `every` epochs); cosine (from lr to
 /// min_lr over all epochs), as PyTorch's StepLR and CosineAnnealingLR.
-double scheduledLearningRate(const TrainConfig &config, int64_t epoch);
+double scheduledLearningRate(const TrainConfig &config, int64_t epoch,
+                             double baseLr);
 
 /// Reads the train block of `model` (if any) into `config`. Errors are
 /// located in the model file.

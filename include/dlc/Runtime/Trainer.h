@@ -26,8 +26,10 @@ bool loadCheckpoint(const std::string &path, const ModelInfo &model,
                     const std::vector<std::string> &stateNames,
                     std::vector<Buffer> *state, std::string &error);
 
-/// Per-epoch progress: epoch (1-based), mean loss, samples per second.
-using ProgressFn = std::function<void(int64_t, double, double)>;
+/// Per-epoch progress: epoch (1-based), the mean loss of each objective,
+/// samples per second.
+using ProgressFn =
+    std::function<void(int64_t, const std::vector<double> &, double)>;
 
 class Trainer {
 public:
@@ -64,7 +66,8 @@ private:
   bool hasPredict = false;
   std::vector<Buffer> params, state;
   std::vector<std::string> stateNames;
-  Buffer x, y, lr, loss;
+  Buffer x, y;
+  std::vector<Buffer> lrs, losses; // one per objective
   int64_t numSteps = 0;
   double stepTime = 0;
 };

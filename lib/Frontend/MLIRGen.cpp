@@ -32,7 +32,7 @@ const char *const kKnownOps =
     "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
     "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
     "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
-    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, scan, "
+    "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, randn, scan, "
     "zeros, ones, mse, "
     "bce_with_logits, cross_entropy";
 
@@ -93,6 +93,7 @@ public:
   std::function<Value()> makeCounter;
   Value counter;
   int64_t dropoutSites = 0;
+  bool training = false; // dropout is active only in the loss
 private:
   SmallVector<StringRef> callStack; // function names, to reject recursion
 };
@@ -593,13 +594,39 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     if (!(rate >= 0 && rate < 1))
       return static_cast<LogicalResult>(
           error(e.loc) << "dropout rate must be in [0, 1)");
-    if (!args[0] || !makeCounter)
+    if (!args[0] || !training)
       return args[0]; // off at prediction
     if (!counter)
       counter = makeCounter();
     return DropoutOp::create(b, loc(e.loc), args[0], counter,
                              b.getF64FloatAttr(rate),
                              b.getI64IntegerAttr(++dropoutSites))
+        .getResult();
+  }
+  if (op == "randn") {
+    // randn(ref, [batch, 8]): N(0, 1) noise, fresh at every step (and, at
+    // prediction, from the --seed given).
+    if (failed(onlyKeywords({})) || e.args.size() != 2)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "'randn' takes a tensor giving the batch size and "
+                          "a shape, e.g. randn(x, [batch, 8])");
+    FailureOr<Value> ref = gen(*e.args[0]);
+    if (failed(ref))
+      return failure();
+    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
+    if (failed(shape))
+      return failure();
+    if (!*ref)
+      return Value();
+    for (size_t i = 1; i < shape->size(); ++i)
+      if (ShapedType::isDynamic((*shape)[i]))
+        return static_cast<LogicalResult>(
+            error(e.args[1]->loc) << "only the first dimension may be batch");
+    if (!counter)
+      counter = makeCounter();
+    auto type = RankedTensorType::get(*shape, elementType);
+    return RandomNormalOp::create(b, loc(e.loc), type, *ref, counter,
+                                  b.getI64IntegerAttr(1000 + ++dropoutSites))
         .getResult();
   }
   if (op == "leaky_relu" || op == "elu") {
@@ -1020,17 +1047,17 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
     Block &entry = func.getBody().front();
     OpBuilder fb = OpBuilder::atBlockBegin(&entry);
     FunctionGen fg(program, model, fb, elementType);
-    if (isLoss)
-      fg.makeCounter = [&, func]() mutable -> Value {
-        auto type = RankedTensorType::get({}, elementType);
-        unsigned index = func.getNumArguments();
-        func.insertArgument(index, type,
-                            fb.getDictionaryAttr({fb.getNamedAttr(
-                                "dlc.rng_counter", fb.getUnitAttr())}),
-                            func.getLoc());
-        info.usesDropout = true;
-        return func.getArgument(index);
-      };
+    fg.training = isLoss;
+    fg.makeCounter = [&, func, isLoss]() mutable -> Value {
+      auto type = RankedTensorType::get({}, elementType);
+      unsigned index = func.getNumArguments();
+      func.insertArgument(index, type,
+                          fb.getDictionaryAttr({fb.getNamedAttr(
+                              "dlc.rng_counter", fb.getUnitAttr())}),
+                          func.getLoc());
+      (isLoss ? info.usesDropout : info.predictUsesCounter) = true;
+      return func.getArgument(index);
+    };
     for (size_t i = 0; i < params.size(); ++i)
       fg.bind(params[i]->name, entry.getArgument(i), "");
     for (size_t i = 0; i < inputs.size(); ++i) {

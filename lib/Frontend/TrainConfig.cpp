@@ -261,6 +261,7 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           {"make_blobs",
            {"samples", "features", "centers", "std", "seed", "standardize"}},
           {"make_moons", {"samples", "noise", "seed", "standardize"}},
+          {"make_ring", {"samples", "modes", "radius", "std", "seed"}},
           {"csv", {"target", "standardize"}},
       };
       std::vector<StringRef> names;
@@ -305,6 +306,10 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           ok = r.integer(v, config.centers, 1);
         else if (kw.name == "std")
           ok = r.number(v, config.clusterStd);
+        else if (kw.name == "modes")
+          ok = r.integer(v, config.centers, 1);
+        else if (kw.name == "radius")
+          ok = r.number(v, config.radius);
         else if (kw.name == "noise")
           ok = r.number(v, config.noise);
         else if (kw.name == "bias")
@@ -321,8 +326,12 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
             (kw.name == "std" && config.clusterStd < 0))
           return r.error(v.loc) << kw.name << " must be non-negative";
       }
-      if (e.text == "make_moons")
+      if (e.text == "make_moons" || e.text == "make_ring")
         config.features = 2;
+      if (e.text == "make_ring" && !e.findKeyword("modes"))
+        config.centers = 8;
+      if (e.text == "make_ring" && !e.findKeyword("std"))
+        config.clusterStd = 0.02;
       if (config.informative > config.features)
         return r.error(e.loc) << "informative (" << config.informative
                               << ") exceeds features (" << config.features

@@ -114,6 +114,24 @@ Dataset dlc::makeMoons(int64_t samples, double noise, uint64_t seed) {
   return d;
 }
 
+Dataset dlc::makeRing(int64_t samples, int64_t modes, double radius,
+                      double std, uint64_t seed) {
+  Random rng(seed);
+  Dataset d;
+  d.rows = samples;
+  d.cols = 2;
+  const double pi = 3.14159265358979323846;
+  for (int64_t i = 0; i < samples; ++i) {
+    int64_t k = rng.below(modes);
+    double angle = 2 * pi * k / modes;
+    d.x.push_back(radius * std::cos(angle) + std * rng.normal());
+    d.x.push_back(radius * std::sin(angle) + std * rng.normal());
+    d.y.push_back(k);
+  }
+  nameFeatures(d);
+  return d;
+}
+
 Dataset dlc::makeClassification(int64_t samples, int64_t features,
                                 int64_t informative, int64_t classes,
                                 uint64_t seed) {

@@ -228,10 +228,14 @@ Buffer Trainer::predictAll(const Dataset &data) {
   for (int64_t i = 0; i < data.rows * data.cols; ++i)
     in.set(i, data.x[i]);
   Buffer out(withBatch(model.output->shape, data.rows), model.isF64);
+  Buffer counter({}, model.isF64); // the noise seed of a generative output
+  counter.set(0, static_cast<double>(noiseSeed));
   std::vector<Buffer *> args;
   for (Buffer &p : params)
     args.push_back(&p);
   args.push_back(&in);
+  if (model.predictUsesCounter)
+    args.push_back(&counter);
   args.push_back(&out);
   predict.bind(args, data.rows);
   predict.call();

@@ -122,6 +122,23 @@ def lstm(P, x, y):
     return F.cross_entropy(h @ P["v"] + P["c"], y.long())
 
 
+def gan_mlp(h, w1, b1, w2, b2):
+    return F.leaky_relu(h @ w1 + b1, 0.2) @ w2 + b2
+
+
+def gan(P, x, y):
+    """Two objectives: D (on stop_gradient of G's samples), then G against
+    the updated D. Returns both losses; `alternate` below runs them."""
+    z = x * 0.5 + 1
+    fake = gan_mlp(z, P["g1"], P["gb1"], P["g2"], P["gb2"])
+    d = lambda h: gan_mlp(h, P["d1"], P["db1"], P["d2"], P["db2"]).reshape(-1)
+    ones = torch.ones(x.shape[0])
+    d_loss = F.binary_cross_entropy_with_logits(d(x), ones) + \
+        F.binary_cross_entropy_with_logits(d(fake.detach()), torch.zeros_like(ones))
+    g_loss = F.binary_cross_entropy_with_logits(d(fake), ones)
+    return d_loss, g_loss
+
+
 def sgd(**kw):
     return lambda ps: torch.optim.SGD(ps, **kw)
 
@@ -151,6 +168,7 @@ CASES = {
     "gru": (gru, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
     "lstm": (lstm, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
     "conv_variants": (conv_variants, 84, None, sgd(lr=0.5, momentum=0.5), None),
+    "gan": (gan, 2, None, None, None),
     "logistic": (logistic, 6, 2,
                  sgd(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
                  None),
@@ -231,18 +249,35 @@ dlc_params = {k: a for k, (off, a) in read_safetensors(after).items()}
 
 # PyTorch.
 P = {k: torch.tensor(init[k], requires_grad=True) for k in names}
-optimizer = make_optimizer(list(P.values()))
-scheduler = make_scheduler(optimizer) if make_scheduler else None
 xt, yt = torch.tensor(x), torch.tensor(y)
 torch_losses = []
-for _ in range(args.steps):
-    optimizer.zero_grad()
-    loss = forward(P, xt, yt)
-    torch_losses.append(loss.item())
-    loss.backward()
-    optimizer.step()
-    if scheduler:
-        scheduler.step()
+if args.case == "gan":
+    # Alternating objectives, each with its own Adam: D, then G.
+    opt_d = torch.optim.Adam([P[k] for k in names if k.startswith("d")],
+                             lr=0.0002, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam([P[k] for k in names if k.startswith("g")],
+                             lr=0.002, betas=(0.5, 0.999))
+    for _ in range(args.steps):
+        opt_d.zero_grad()
+        d_loss, _ = forward(P, xt, yt)
+        torch_losses.append(d_loss.item())
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        _, g_loss = forward(P, xt, yt)
+        g_loss.backward()
+        opt_g.step()
+else:
+    optimizer = make_optimizer(list(P.values()))
+    scheduler = make_scheduler(optimizer) if make_scheduler else None
+    for _ in range(args.steps):
+        optimizer.zero_grad()
+        loss = forward(P, xt, yt)
+        torch_losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+        if scheduler:
+            scheduler.step()
 
 loss_err = float(np.max(np.abs(dlc_losses - torch_losses) /
                         np.maximum(np.abs(torch_losses), 1e-6)))

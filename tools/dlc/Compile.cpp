@@ -171,6 +171,11 @@ static int compileForDeployment(Session &s, const TrainConfig &config) {
   spec.maxBatch = maxBatch;
   spec.predict = entry != Entry::TrainStep;
   spec.trainStep = entry != Entry::Predict;
+  if (spec.model.objectives.size() > 1 || spec.model.predictUsesCounter)
+    return Session::error("objects and headers are not generated yet for "
+                          "models with several objectives or a noise "
+                          "output ('" + spec.model.name + "')"),
+           1;
   if (spec.trainStep && spec.model.inputs.size() != 2)
     return Session::error("the train_step entry needs a model with two "
                           "inputs (features, target); '" +

@@ -20,8 +20,16 @@ static cl::opt<std::string>
     inputCSV("input",
              cl::desc("CSV file of inputs: a header row, then one row of "
                       "features per sample"),
-             cl::value_desc("file"), cl::Required, cl::sub(predictCmd),
-             cl::cat(category));
+             cl::value_desc("file"), cl::sub(predictCmd), cl::cat(category));
+static cl::opt<int64_t> samples(
+    "samples",
+    cl::desc("Generate this many outputs from noise instead of reading "
+             "--input (for generative models: the output uses randn)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(predictCmd), cl::cat(category));
+static cl::opt<int64_t> noiseSeed("seed",
+                                  cl::desc("The seed of the noise (--samples)"),
+                                  cl::value_desc("S"), cl::init(0),
+                                  cl::sub(predictCmd), cl::cat(category));
 static cl::opt<std::string>
     outputCSV("output",
               cl::desc("Write the outputs here as CSV ('-': stdout)"),
@@ -45,11 +53,25 @@ int dlc::runPredict() {
     return 1;
   std::string error;
   Dataset data;
-  if (!readFeaturesCSV(inputCSV, data, error))
-    return errs() << error << "\n", 1;
   int64_t features = 1;
   for (size_t i = 1; i < info.inputs[0].shape.size(); ++i)
     features *= info.inputs[0].shape[i];
+  if (samples.getNumOccurrences() == inputCSV.getNumOccurrences())
+    return Session::error("give either --input or --samples"), 1;
+  if (samples.getNumOccurrences()) {
+    if (samples < 1 || noiseSeed < 0)
+      return Session::error("--samples must be >= 1 and --seed >= 0"), 1;
+    if (!info.predictUsesCounter)
+      return Session::error("--samples needs an output made from noise "
+                            "(randn); '" + info.name + "' has none"),
+             1;
+    // The input only gives the batch size.
+    data.rows = samples;
+    data.cols = features;
+    data.x.assign(data.rows * features, 0.0);
+  } else if (!readFeaturesCSV(inputCSV, data, error)) {
+    return errs() << error << "\n", 1;
+  }
   if (data.cols != features) {
     Session::error(fmt::format("{}: has {} columns, but input '{}' of model "
                                "'{}' takes {} features",
@@ -67,6 +89,7 @@ int dlc::runPredict() {
     return Session::error(error), 1;
   if (!model.load(loadCkpt, error))
     return errs() << error << "\n", 1;
+  model.setNoiseSeed(noiseSeed);
   Buffer out = model.predictAll(data);
 
   int64_t width = out.numElements() / std::max<int64_t>(data.rows, 1);

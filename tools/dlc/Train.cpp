@@ -215,6 +215,9 @@ static bool loadAllData(Session &s, const TrainConfig &config, Dataset &all,
                     config.clusterStd, config.dataSeed);
   } else if (config.data == "make_moons") {
     all = makeMoons(config.samples, config.noise, config.dataSeed);
+  } else if (config.data == "make_ring") {
+    all = makeRing(config.samples, config.centers, config.radius,
+                   config.clusterStd, config.dataSeed);
   } else if (!config.csvPath.empty()) {
     if (!readCSV(config.csvPath, target, all, error))
       return errs() << error << "\n", false;
@@ -322,8 +325,9 @@ int dlc::runTrain() {
   Evaluation testEval = trainer.evaluate(test);
   const auto &trainMetrics = trainEval.values;
   const auto &testMetrics = testEval.values;
-  outs() << fmt::format("train: {}\n", metricsLine(trainMetrics));
-  if (test.rows)
+  if (!trainMetrics.empty())
+    outs() << fmt::format("train: {}\n", metricsLine(trainMetrics));
+  if (test.rows && !testMetrics.empty())
     outs() << fmt::format("test:  {}\n", metricsLine(testMetrics));
   const Evaluation &shown = test.rows ? testEval : trainEval;
   if (!shown.confusion.empty()) {

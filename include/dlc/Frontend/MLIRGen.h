@@ -32,10 +32,13 @@ struct ModelInfo {
   std::vector<ParamInfo> params;
   std::vector<TensorInfo> inputs;
   std::optional<TensorInfo> output;
-  /// The loss uses dropout: the loss function takes a last scalar argument
-  /// (`dlc.rng_counter`), which the train step keeps as state
+  /// The loss uses dropout or noise: the loss function takes a last scalar
+  /// argument (`dlc.rng_counter`), which the train step keeps as state
   /// `dropout.step` and advances by one per step.
   bool usesDropout = false;
+  /// The output uses noise (randn): the predict function takes a last
+  /// scalar argument, the noise's seed.
+  bool predictUsesCounter = false;
   /// The objectives (minimize statements), in order: the indices of the
   /// parameters each one updates. Training runs them one after the other in
   /// every step, each seeing the parameters the earlier ones updated.
@@ -65,7 +68,7 @@ struct TrainConfig {
   std::string data = "csv";
   int64_t samples = 100, features = 4, informative = -1;
   int64_t classes = 2, centers = 3;
-  double noise = 0.0, bias = 0.0, clusterStd = 1.0;
+  double noise = 0.0, bias = 0.0, clusterStd = 1.0, radius = 2.0;
   uint64_t dataSeed = 0;
   std::string csvPath; // resolved relative to the model file
   std::string target;  // empty: the last column

@@ -35,6 +35,12 @@ Dataset makeBlobs(int64_t samples, int64_t features, int64_t centers,
 /// upper, 1 the lower) with Gaussian noise of standard deviation `noise`.
 Dataset makeMoons(int64_t samples, double noise, uint64_t seed);
 
+/// Points from `modes` Gaussians (standard deviation `std`) evenly spaced
+/// on a circle of `radius` (the 8-Gaussians GAN benchmark); the target is the
+/// mode's index.
+Dataset makeRing(int64_t samples, int64_t modes, double radius, double std,
+                 uint64_t seed);
+
 /// scikit-learn's make_classification with n_redundant = n_repeated = 0,
 /// two clusters per class, class_sep = 1 and flip_y = 0: each cluster is a
 /// Gaussian around a vertex of a hypercube of side 2 in the `informative`

@@ -46,6 +46,8 @@ public:
   bool load(const std::string &path, std::string &error);
   /// The output of the predict function on every row of `data`.
   Buffer predictAll(const Dataset &data);
+  /// The seed of the output's noise (randn), when it has some.
+  void setNoiseSeed(uint64_t seed) { noiseSeed = seed; }
   /// Runs `config.epochs` epochs of shuffled mini-batches.
   void fit(const Dataset &train, const ProgressFn &progress);
   /// Metrics of the predict function on `data` (see Metrics.h).
@@ -68,6 +70,7 @@ private:
   std::vector<std::string> stateNames;
   Buffer x, y;
   std::vector<Buffer> lrs, losses; // one per objective
+  uint64_t noiseSeed = 0;
   int64_t numSteps = 0;
   double stepTime = 0;
 };

@@ -273,6 +273,71 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
+/// Normal noise: Box-Muller on two splitmix64 uniforms of (seed, counter,
+/// linear index).
+struct RandomNormalLowering : OpConversionPattern<RandomNormalOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RandomNormalOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    SmallVector<Value> sizes;
+    if (rank > 0 && type.isDynamicDim(0))
+      sizes.push_back(
+          tensor::DimOp::create(rewriter, loc, adaptor.getBatchOf(), 0));
+    Value init = createEmpty(rewriter, loc, type, sizes);
+    Type element = type.getElementType();
+    Value counter = tensor::ExtractOp::create(rewriter, loc,
+                                              adaptor.getCounter(), ValueRange{});
+    int64_t seed = op.getSeed();
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
+        par, [&](OpBuilder &b, Location l, ValueRange) {
+          auto c = [&](int64_t v) -> Value {
+            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+          };
+          Value index = c(0);
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t size = d == 0 ? 1 : type.getDimSize(d);
+            Value i = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, d));
+            index = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, index, c(size)), i);
+          }
+          Value step = arith::FPToSIOp::create(b, l, b.getI64Type(), counter);
+          Value key = mix64(b, l, arith::XOrIOp::create(b, l, c(seed),
+                                                        mix64(b, l, step)));
+          Value twice = arith::MulIOp::create(b, l, index, c(2));
+          auto uniform = [&](Value k, bool open) -> Value {
+            Value bits = mix64(b, l, arith::XOrIOp::create(b, l, key, k));
+            Value top = arith::ShRUIOp::create(b, l, bits, c(40));
+            if (open) // (0, 1]: the log below stays finite
+              top = arith::AddIOp::create(b, l, top, c(1));
+            return arith::MulFOp::create(
+                b, l, arith::UIToFPOp::create(b, l, element, top),
+                floatConstant(b, l, element, 1.0 / 16777216.0));
+          };
+          Value u1 = uniform(twice, true);
+          Value u2 = uniform(arith::AddIOp::create(b, l, twice, c(1)), false);
+          Value radius = math::SqrtOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, floatConstant(b, l, element, -2.0),
+                                    math::LogOp::create(b, l, u1)));
+          Value angle = arith::MulFOp::create(
+              b, l, floatConstant(b, l, element, 6.283185307179586), u2);
+          Value z = arith::MulFOp::create(b, l, radius,
+                                          math::CosOp::create(b, l, angle));
+          linalg::YieldOp::create(b, l, z);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 struct ConstantLowering : OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -323,7 +388,8 @@ struct BroadcastLowering : OpConversionPattern<BroadcastOp> {
 void mlir::dlc::populateElementwiseLoweringPatterns(
     RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConstantLowering, BroadcastLowering, DropoutLowering>(ctx);
+  patterns.add<ConstantLowering, BroadcastLowering, DropoutLowering,
+               RandomNormalLowering>(ctx);
   patterns.add<ElementwiseLowering<AddOp>, ElementwiseLowering<SubOp>,
                ElementwiseLowering<MulOp>, ElementwiseLowering<DivOp>,
                ElementwiseLowering<PowOp>, ElementwiseLowering<NegOp>,

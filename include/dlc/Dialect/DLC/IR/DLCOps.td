@@ -305,6 +305,29 @@ def DLC_DropoutOp : DLC_Op<"dropout", [Pure, AllTypesMatch<["operand", "result"]
   let hasVerifier = 1;
 }
 
+def DLC_RandomNormalOp : DLC_Op<"random_normal", [Pure,
+                                                 DLC_GradientOpInterfaceTrait]> {
+  let summary = "Standard normal noise from a counter-based generator";
+  let description = [{
+    A tensor of the result type with N(0, 1) elements (Box-Muller on two
+    splitmix64 uniforms of (`seed`, `counter`, index)); a symbolic first
+    dimension takes `batch_of`'s. The same seed and counter give the same
+    noise. No gradient.
+
+    ```mlir
+    %z = dlc.random_normal %x, %step {seed = 3 : i64}
+        : tensor<?x2xf32>, tensor<f32> -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$batch_of, DLC_FloatTensor:$counter,
+                       I64Attr:$seed);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $batch_of `,` $counter attr-dict `:` type($batch_of) `,` type($counter)
+    `->` type($result)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Classification
 //===----------------------------------------------------------------------===//

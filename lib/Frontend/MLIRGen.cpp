@@ -31,7 +31,7 @@ namespace {
 const char *const kKnownOps =
     "exp, log, sqrt, abs, erf, relu, leaky_relu, elu, gelu, sigmoid, tanh, "
     "neg, clip, stop_gradient, sum, mean, max, min, matmul, pow, reshape, "
-    "flatten, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
+    "flatten, concat, slice, transpose, softmax, log_softmax, one_hot, argmax, lt, le, gt, "
     "ge, eq, ne, where, conv2d, max_pool2d, avg_pool2d, dropout, randn, scan, "
     "zeros, ones, mse, "
     "bce_with_logits, cross_entropy";
@@ -602,6 +602,47 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
                              b.getF64FloatAttr(rate),
                              b.getI64IntegerAttr(++dropoutSites))
         .getResult();
+  }
+  if (op == "concat") {
+    int64_t axis;
+    if (failed(onlyKeywords({"axis"})) || failed(keywordInt("axis", -1, axis)))
+      return failure();
+    if (e.args.size() != 1 || e.args[0]->kind != Expr::Kind::List)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "'concat' takes a list, e.g. concat([a, b], axis: 1)");
+    FailureOr<SmallVector<Value>> parts = genList(*e.args[0]);
+    if (failed(parts))
+      return failure();
+    for (Value v : *parts)
+      if (!v)
+        return Value();
+    if (parts->empty())
+      return static_cast<LogicalResult>(error(e.loc)
+                                        << "concat needs at least one tensor");
+    if (axis < 0)
+      axis += rankOf((*parts)[0]);
+    ConcatOp::Properties props;
+    props.setAxis(b.getI64IntegerAttr(axis));
+    return create<ConcatOp>(e.loc, *parts, props);
+  }
+  if (op == "slice") {
+    int64_t axis, start, end;
+    if (failed(onlyKeywords({"axis", "start", "end"})) ||
+        failed(keywordInt("axis", -1, axis)) ||
+        failed(keywordInt("start", 0, start)) ||
+        failed(keywordInt("end", -1, end)) || failed(genArgs(1)))
+      return failure();
+    if (!args[0])
+      return Value();
+    if (axis < 0)
+      axis += rankOf(args[0]);
+    if (!e.findKeyword("end") && axis >= 0 && axis < rankOf(args[0]))
+      end = cast<RankedTensorType>(args[0].getType()).getDimSize(axis);
+    SliceOp::Properties props;
+    props.setAxis(b.getI64IntegerAttr(axis));
+    props.setStart(b.getI64IntegerAttr(start));
+    props.setEnd(b.getI64IntegerAttr(end));
+    return create<SliceOp>(e.loc, args, props);
   }
   if (op == "randn") {
     // randn(ref, [batch, 8]): N(0, 1) noise, fresh at every step (and, at

@@ -112,9 +112,70 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   }
 };
 
+/// Offsets, sizes and unit strides of `source` with [start, start+size)
+/// along `axis`.
+void sliceAlong(OpBuilder &b, Location loc, Value source, int64_t axis,
+                int64_t start, int64_t size,
+                SmallVectorImpl<OpFoldResult> &offsets,
+                SmallVectorImpl<OpFoldResult> &sizes,
+                SmallVectorImpl<OpFoldResult> &strides) {
+  auto type = cast<RankedTensorType>(source.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(d == axis ? start : 0));
+    if (d == axis)
+      sizes.push_back(b.getIndexAttr(size));
+    else if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, source, d).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    strides.push_back(b.getIndexAttr(1));
+  }
+}
+
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto start = static_cast<int64_t>(op.getStart());
+    auto end = static_cast<int64_t>(op.getEnd());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    sliceAlong(rewriter, op.getLoc(), adaptor.getOperand(),
+               static_cast<int64_t>(op.getAxis()), start, end - start, offsets,
+               sizes, strides);
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, op.getType(), adaptor.getOperand(), offsets, sizes, strides);
+    return success();
+  }
+};
+
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto axis = static_cast<int64_t>(op.getAxis());
+    Value result = createEmpty(
+        rewriter, loc, op.getType(),
+        dynamicSizesOf(rewriter, loc, adaptor.getOperands()[0]));
+    int64_t start = 0;
+    for (Value v : adaptor.getOperands()) {
+      int64_t size = cast<RankedTensorType>(v.getType()).getDimSize(axis);
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      sliceAlong(rewriter, loc, v, axis, start, size, offsets, sizes, strides);
+      result = tensor::InsertSliceOp::create(rewriter, loc, v, result, offsets,
+                                             sizes, strides);
+      start += size;
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::dlc::populateLinearLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatmulLowering, TransposeLowering, ReshapeLowering>(
-      patterns.getContext());
+  patterns.add<MatmulLowering, TransposeLowering, ReshapeLowering,
+               SliceLowering, ConcatLowering>(patterns.getContext());
 }

@@ -569,3 +569,43 @@ LogicalResult RandomNormalOp::buildGradients(OpBuilder &, ValueRange,
   out.append(2, Value());
   return success();
 }
+
+LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                       SmallVectorImpl<Value> &out) {
+  // Each operand gets its slice of the gradient.
+  auto axis = static_cast<int64_t>(getAxis());
+  int64_t start = 0;
+  for (Value v : getOperands()) {
+    int64_t size = cast<RankedTensorType>(v.getType()).getDimSize(axis);
+    out.push_back(SliceOp::create(b, getLoc(), grads[0], axis, start,
+                                  start + size));
+    start += size;
+  }
+  return success();
+}
+
+LogicalResult SliceOp::buildGradients(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  // The gradient, padded with zeros back to the operand's size.
+  Location loc = getLoc();
+  auto type = getOperand().getType();
+  auto axis = static_cast<int64_t>(getAxis());
+  auto start = static_cast<int64_t>(getStart());
+  auto end = static_cast<int64_t>(getEnd());
+  SmallVector<Value> parts;
+  auto zeros = [&](int64_t size) {
+    Value piece = SliceOp::create(b, loc, getOperand(), axis, 0, size);
+    return BroadcastOp::create(b, loc, scalar(b, loc, piece, 0.0), piece,
+                               ArrayRef<int64_t>{})
+        .getResult();
+  };
+  if (start > 0)
+    parts.push_back(zeros(start));
+  parts.push_back(grads[0]);
+  if (end < type.getDimSize(axis))
+    parts.push_back(zeros(type.getDimSize(axis) - end));
+  out.push_back(parts.size() == 1
+                    ? parts[0]
+                    : ConcatOp::create(b, loc, parts, axis).getResult());
+  return success();
+}

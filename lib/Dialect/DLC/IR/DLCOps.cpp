@@ -647,5 +647,67 @@ LogicalResult FillOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// ConcatOp and SliceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  ValueRange operands = adaptor.getOperands();
+  if (operands.empty())
+    return emitOptionalError(loc, "concat needs at least one tensor");
+  auto first = cast<RankedTensorType>(operands[0].getType());
+  auto axis = static_cast<int64_t>(adaptor.getAxis());
+  if (axis < 0 || axis >= first.getRank())
+    return emitOptionalError(loc, "concat: axis " + Twine(axis) +
+                                      " is out of range for " +
+                                      typeToString(first));
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value v : operands) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getRank() != first.getRank() ||
+        type.getElementType() != first.getElementType())
+      return emitOptionalError(loc, "concat: " + typeToString(type) +
+                                        " does not match " +
+                                        typeToString(first));
+    if (type.isDynamicDim(axis))
+      return emitOptionalError(loc, "concat: the axis must be static, got " +
+                                        typeToString(type));
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (d != axis && type.getDimSize(d) != first.getDimSize(d))
+        return emitOptionalError(loc, "concat: " + typeToString(type) +
+                                          " and " + typeToString(first) +
+                                          " differ outside the axis");
+    shape[axis] += type.getDimSize(axis);
+  }
+  results.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getOperand().getType());
+  auto axis = static_cast<int64_t>(adaptor.getAxis());
+  auto start = static_cast<int64_t>(adaptor.getStart());
+  auto end = static_cast<int64_t>(adaptor.getEnd());
+  if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+    return emitOptionalError(loc, "slice: axis " + Twine(axis) +
+                                      " must be a static dimension of " +
+                                      typeToString(type));
+  if (start < 0 || end > type.getDimSize(axis) || start >= end)
+    return emitOptionalError(loc, "slice: [" + Twine(start) + ", " +
+                                      Twine(end) + ") is empty or outside " +
+                                      typeToString(type));
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = end - start;
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"

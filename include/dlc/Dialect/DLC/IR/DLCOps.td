@@ -599,6 +599,38 @@ def DLC_Pool2DGradOp : DLC_Op<"pool2d_grad", [Pure,
   }];
 }
 
+def DLC_ConcatOp : DLC_Op<"concat", [Pure, InferTypeOpAdaptor,
+                                     DLC_GradientOpInterfaceTrait]> {
+  let summary = "Joins tensors along an axis";
+  let description = [{
+    The operands have the same rank and sizes except along `axis`, which
+    must be static (the batch is never concatenated).
+
+    ```mlir
+    %r = dlc.concat %a, %b axis 1 : tensor<?x3xf32>, tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<DLC_FloatTensor>:$operands, I64Attr:$axis);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = "$operands `axis` $axis attr-dict `:` type($operands)";
+}
+
+def DLC_SliceOp : DLC_Op<"slice", [Pure, InferTypeOpAdaptor,
+                                   DLC_GradientOpInterfaceTrait]> {
+  let summary = "The elements start..end-1 along one static axis";
+  let description = [{
+    ```mlir
+    %r = dlc.slice %x axis 1 start 0 end 2 : tensor<?x5xf32>
+    ```
+  }];
+  let arguments = (ins DLC_FloatTensor:$operand, I64Attr:$axis, I64Attr:$start,
+                       I64Attr:$end);
+  let results = (outs DLC_FloatTensor:$result);
+  let assemblyFormat = [{
+    $operand `axis` $axis `start` $start `end` $end attr-dict `:` type($operand)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//

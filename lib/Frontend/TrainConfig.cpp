@@ -263,6 +263,7 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           {"make_moons", {"samples", "noise", "seed", "standardize"}},
           {"make_ring", {"samples", "modes", "radius", "std", "seed"}},
           {"csv", {"target", "standardize"}},
+          {"npy", {"targets", "standardize"}},
       };
       std::vector<StringRef> names;
       for (auto &[name, keys] : sources)
@@ -275,21 +276,25 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
         return r.error(e.loc) << "unknown data source '" << e.text
                               << "' (expected " << llvm::join(names, ", ")
                               << ")";
+      bool fromFile = e.text == "csv" || e.text == "npy";
       if (failed(r.call(e, {StringRef(e.text)}, source->second,
-                        e.text == "csv" ? 1 : 0)))
+                        fromFile ? 1 : 0)))
         return failure();
       config.data = e.text;
       if (e.text == "make_classification")
         config.informative = 2;
-      if (e.text == "csv") {
-        if (failed(r.string(*e.args[0], config.csvPath)))
-          return failure();
-        if (!llvm::sys::path::is_absolute(config.csvPath)) {
+      auto resolve = [&](std::string &file) {
+        if (!llvm::sys::path::is_absolute(file)) {
           llvm::SmallString<256> path(
               llvm::sys::path::parent_path(program.filename));
-          llvm::sys::path::append(path, config.csvPath);
-          config.csvPath = std::string(path);
+          llvm::sys::path::append(path, file);
+          file = std::string(path);
         }
+      };
+      if (fromFile) {
+        if (failed(r.string(*e.args[0], config.csvPath)))
+          return failure();
+        resolve(config.csvPath);
       }
       for (const KeywordArg &kw : e.kwargs) {
         const Expr &v = *kw.value;
@@ -318,6 +323,11 @@ LogicalResult dlc::readTrainConfig(const Program &program, const Model &model,
           ok = r.seed(v, config.dataSeed);
         else if (kw.name == "target")
           ok = r.string(v, config.target);
+        else if (kw.name == "targets") {
+          ok = r.string(v, config.npyTargets);
+          if (succeeded(ok))
+            resolve(config.npyTargets);
+        }
         else if (kw.name == "standardize")
           ok = r.boolean(v, config.standardize);
         if (failed(ok))

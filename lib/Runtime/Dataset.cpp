@@ -1,5 +1,6 @@
 // Datasets: synthetic generators, CSV files, splits and standardization.
 #include "dlc/Runtime/Dataset.h"
+#include "dlc/Runtime/Npy.h"
 #include "dlc/Runtime/Random.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -299,4 +300,36 @@ void dlc::standardize(Dataset &train, Dataset *test) {
     if (test)
       apply(*test);
   }
+}
+
+bool dlc::readNpyDataset(const std::string &featuresPath,
+                         const std::string &targetsPath, Dataset &out,
+                         std::string &error) {
+  NpyArray x;
+  if (!readNpy(featuresPath, x, error))
+    return false;
+  if (x.shape.empty() || x.shape[0] == 0) {
+    error = featuresPath + ": error: expected an array of rows, got shape ()";
+    return false;
+  }
+  out = Dataset();
+  out.rows = x.shape[0];
+  out.cols = x.shape.size() == 1 ? 1 : int64_t(x.values.size()) / out.rows;
+  out.x = std::move(x.values);
+  for (int64_t j = 0; j < out.cols; ++j)
+    out.featureNames.push_back("x" + std::to_string(j));
+  if (targetsPath.empty())
+    return true;
+  NpyArray y;
+  if (!readNpy(targetsPath, y, error))
+    return false;
+  if (int64_t(y.values.size()) != out.rows ||
+      (y.shape.size() == 2 && y.shape[1] != 1) || y.shape.size() > 2) {
+    error = targetsPath + ": error: expected one target per row (" +
+            std::to_string(out.rows) + ")";
+    return false;
+  }
+  out.y = std::move(y.values);
+  out.targetName = "y";
+  return true;
 }

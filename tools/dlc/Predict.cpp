@@ -1,6 +1,7 @@
 // dlc predict: the trained model's output on new inputs, written as CSV.
 #include "Commands.h"
 
+#include "dlc/Runtime/Npy.h"
 #include "dlc/Runtime/Trainer.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -18,8 +19,8 @@ static cl::opt<std::string> loadCkpt(
     cl::cat(category));
 static cl::opt<std::string>
     inputCSV("input",
-             cl::desc("CSV file of inputs: a header row, then one row of "
-                      "features per sample"),
+             cl::desc("Inputs: a CSV file (a header row, then one row of "
+                      "features per sample) or a .npy array [samples, ...]"),
              cl::value_desc("file"), cl::sub(predictCmd), cl::cat(category));
 static cl::opt<int64_t> samples(
     "samples",
@@ -32,7 +33,8 @@ static cl::opt<int64_t> noiseSeed("seed",
                                   cl::sub(predictCmd), cl::cat(category));
 static cl::opt<std::string>
     outputCSV("output",
-              cl::desc("Write the outputs here as CSV ('-': stdout)"),
+              cl::desc("Write the outputs here: CSV, or a .npy array when "
+                       "the name ends in .npy ('-': CSV on stdout)"),
               cl::value_desc("file"), cl::init("-"), cl::sub(predictCmd),
               cl::cat(category));
 
@@ -69,6 +71,9 @@ int dlc::runPredict() {
     data.rows = samples;
     data.cols = features;
     data.x.assign(data.rows * features, 0.0);
+  } else if (StringRef(inputCSV).ends_with(".npy")) {
+    if (!readNpyDataset(inputCSV, "", data, error))
+      return errs() << error << "\n", 1;
   } else if (!readFeaturesCSV(inputCSV, data, error)) {
     return errs() << error << "\n", 1;
   }
@@ -93,6 +98,14 @@ int dlc::runPredict() {
   Buffer out = model.predictAll(data);
 
   int64_t width = out.numElements() / std::max<int64_t>(data.rows, 1);
+  if (StringRef(outputCSV).ends_with(".npy")) {
+    std::vector<double> values(out.numElements());
+    for (int64_t i = 0; i < out.numElements(); ++i)
+      values[i] = out.get(i);
+    if (!writeNpy(outputCSV, out.shape(), values, info.isF64, error))
+      return Session::error(error), 1;
+    return 0;
+  }
   std::string text;
   for (int64_t k = 0; k < width; ++k)
     text += fmt::format("{}{}", k ? "," : "",

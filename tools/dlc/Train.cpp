@@ -218,6 +218,10 @@ static bool loadAllData(Session &s, const TrainConfig &config, Dataset &all,
   } else if (config.data == "make_ring") {
     all = makeRing(config.samples, config.centers, config.radius,
                    config.clusterStd, config.dataSeed);
+  } else if (config.data == "npy") {
+    if (!readNpyDataset(config.csvPath, config.npyTargets, all, error))
+      return errs() << error << "\n", false;
+    source = config.csvPath;
   } else if (!config.csvPath.empty()) {
     if (!readCSV(config.csvPath, target, all, error))
       return errs() << error << "\n", false;

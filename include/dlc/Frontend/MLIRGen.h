@@ -70,7 +70,8 @@ struct TrainConfig {
   int64_t classes = 2, centers = 3;
   double noise = 0.0, bias = 0.0, clusterStd = 1.0, radius = 2.0;
   uint64_t dataSeed = 0;
-  std::string csvPath; // resolved relative to the model file
+  std::string csvPath; // resolved relative to the model file (csv, npy)
+  std::string npyTargets; // npy: the targets' file (resolved)
   std::string target;  // empty: the last column
   bool standardize = false;
   // Split.

@@ -56,6 +56,13 @@ Dataset makeClassification(int64_t samples, int64_t features,
 bool readCSV(const std::string &path, const std::string &target,
              Dataset &out, std::string &error);
 
+/// Reads features from a .npy array [rows, ...] (each row flattened) and,
+/// when `targetsPath` is not empty, one target per row from a .npy array
+/// [rows] or [rows, 1].
+bool readNpyDataset(const std::string &featuresPath,
+                    const std::string &targetsPath, Dataset &out,
+                    std::string &error);
+
 /// Reads a CSV file whose columns are all features (for prediction); `y`
 /// stays empty.
 bool readFeaturesCSV(const std::string &path, Dataset &out,

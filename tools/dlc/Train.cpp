@@ -246,14 +246,6 @@ int dlc::runTrain() {
     return 1;
   if (!applyOverrides(config))
     return 1;
-  if (!s.info().output) {
-    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
-        << "model '" << s.info().name
-        << "' has no 'output' statement: training reports metrics of the "
-           "output";
-    return 1;
-  }
-
   // Data.
   Dataset all, train, test;
   std::string source, target, error;

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""dlc's benchmark suite: every workload with dlc and PyTorch (eager, CPU,
+the same thread count) in the same run, matmul also with numpy/OpenBLAS.
+
+Prints a table and writes bench/results.md: time per train step for each
+system and their ratio; for matmul, GFLOP/s and the fraction of the FMA peak
+measured by bench/fma_peak.c. dlc's step time is the compiled train step
+alone (dlc train --metrics-json, step_microseconds); PyTorch's is one
+zero_grad + forward + backward + optimizer step, best of the timed steps.
+
+Usage: bench/run.py [--quick]   (after scripts/setup.sh; needs python3-torch)
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DLC = os.path.join(ROOT, "build", "bin", "dlc")
+W = os.path.join(ROOT, "bench", "workloads")
+
+p = argparse.ArgumentParser()
+p.add_argument("--quick", action="store_true", help="fewer steps")
+args = p.parse_args()
+torch.set_num_threads(1)  # dlc runs on one thread (no --threads yet)
+work = tempfile.mkdtemp(prefix="dlc-bench-")
+
+
+def cpu_model():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def write_csv(path, x, y=None):
+    with open(path, "w") as f:
+        cols = [f"f{i}" for i in range(x.shape[1])] + (["t"] if y is not None else [])
+        f.write(",".join(cols) + "\n")
+        for i, row in enumerate(x):
+            vals = [repr(float(v)) for v in row]
+            if y is not None:
+                vals.append(repr(float(y[i])))
+            f.write(",".join(vals) + "\n")
+
+
+def dlc_step(model, x, y, batch, steps):
+    data = os.path.join(work, "data.csv")
+    write_csv(data, x.reshape(len(x), -1), y)
+    m = os.path.join(work, "m.json")
+    subprocess.run([DLC, "train", model, "--train-csv", data, "--test-csv", data,
+                    "--epochs", str(steps), "--batch", str(batch), "--no-shuffle",
+                    "--metrics-json", m], check=True, stdout=subprocess.DEVNULL)
+    with open(m) as f:
+        r = json.load(f)
+    return r["step_microseconds"], r["compile_seconds"]
+
+
+def torch_step(loss_fn, params, opt, steps):
+    best = 1e9
+    for i in range(steps + 2):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+        t = time.perf_counter() - t0
+        if i >= 2:
+            best = min(best, t)
+    return best * 1e6
+
+
+def P(*shape, scale=0.1):
+    return torch.tensor(np.random.default_rng(len(shape)).normal(scale=scale, size=shape),
+                        dtype=torch.float32, requires_grad=True)
+
+
+rng = np.random.default_rng(0)
+quick = args.quick
+rows = []
+
+# 1-8: train steps.
+def bench(name, model, batch, xshape, classes, torch_loss, make_opt, steps):
+    x = rng.normal(size=(batch,) + xshape).astype(np.float32)
+    y = None if classes == 0 else (rng.integers(0, classes, size=batch)
+                                   if classes > 1 else rng.normal(size=batch))
+    if classes == 1:
+        y = (rng.uniform(size=batch) < 0.5).astype(np.float32)
+    d_us, compile_s = dlc_step(os.path.join(W, model), x, y, batch, steps)
+    xt = torch.tensor(x)
+    yt = None if y is None else torch.tensor(y, dtype=torch.float32)
+    params, loss = torch_loss(xt, yt)
+    t_us = torch_step(loss, params, make_opt(params), steps)
+    rows.append((name, d_us, t_us, compile_s))
+    print(f"{name:<34} dlc {d_us:10.1f} us  torch {t_us:10.1f} us  "
+          f"speed-up {t_us / d_us:6.2f}x  compile {compile_s:.2f} s", flush=True)
+
+
+def linreg(x, y):
+    w, b = P(4), P()
+    return [w, b], lambda: F.mse_loss(x @ w + b, y)
+
+
+def logreg(x, y):
+    w, b = P(30), P()
+    return [w, b], lambda: F.binary_cross_entropy_with_logits(x @ w + b, y)
+
+
+def mlp(x, y):
+    w1, b1, w2, b2 = P(64, 128), P(128), P(128, 10), P(10)
+    return [w1, b1, w2, b2], lambda: F.cross_entropy(
+        torch.relu(x @ w1 + b1) @ w2 + b2, y.long())
+
+
+def cnn(x, y):
+    k1, c1, k2, c2, w, b = P(16, 1, 3, 3), P(16, 1, 1), P(32, 16, 3, 3), P(32, 1, 1), P(512, 10), P(10)
+    def loss():
+        h1 = torch.relu(F.conv2d(x, k1, padding=1) + c1)
+        h2 = F.max_pool2d(torch.relu(F.conv2d(h1, k2, padding=1) + c2), 2)
+        return F.cross_entropy(h2.flatten(1) @ w + b, y.long())
+    return [k1, c1, k2, c2, w, b], loss
+
+
+def rnn(x, y):
+    w, u, b, v, c = P(16, 128), P(128, 128), P(128), P(128, 10), P(10)
+    def loss():
+        h = torch.zeros(x.shape[0], 128)
+        for t in range(32):
+            h = torch.tanh(x[:, t] @ w + h @ u + b)
+        return F.cross_entropy(h @ v + c, y.long())
+    return [w, u, b, v, c], loss
+
+
+def big_mlp(x, y):
+    w1, b1, w2, b2, w3, b3 = P(784, 1024), P(1024), P(1024, 1024), P(1024), P(1024, 10), P(10)
+    return [w1, b1, w2, b2, w3, b3], lambda: F.cross_entropy(
+        torch.relu(torch.relu(x @ w1 + b1) @ w2 + b2) @ w3 + b3, y.long())
+
+
+def big_cnn(x, y):
+    k1, c1, k2, c2, w, b = P(32, 3, 3, 3), P(32, 1, 1), P(64, 32, 3, 3), P(64, 1, 1), P(16384, 10), P(10)
+    def loss():
+        h1 = torch.relu(F.conv2d(x, k1, padding=1) + c1)
+        h2 = F.max_pool2d(torch.relu(F.conv2d(h1, k2, padding=1) + c2), 2)
+        return F.cross_entropy(h2.flatten(1) @ w + b, y.long())
+    return [k1, c1, k2, c2, w, b], loss
+
+
+sgd = lambda lr=0.01, **kw: (lambda ps: torch.optim.SGD(ps, lr=lr, **kw))
+adam = lambda **kw: (lambda ps: torch.optim.Adam(ps, lr=1e-3, **kw))
+n = 5 if quick else 20
+bench("1 linear regression 80x4, SGD", "w1_linreg.dlg", 80, (4,), -1, linreg, sgd(), n * 10)
+bench("2 logistic regression 30, b64", "w2_logreg.dlg", 64, (30,), 1, logreg, sgd(), n * 10)
+bench("3 MLP 64-128-10 b64, Adam", "w3_mlp.dlg", 64, (64,), 10, mlp, adam(), n)
+bench("4 CNN 1x8x8 b64, SGD momentum", "w4_cnn.dlg", 64, (1, 8, 8), 10, cnn, sgd(momentum=0.9), n)
+bench("5 Elman RNN T32 H128 b32, Adam", "w5_rnn.dlg", 32, (32, 16), 10, rnn, adam(), max(n // 4, 2))
+
+
+# 6: the GAN step (both updates).
+def gan_bench():
+    batch = 128
+    x = rng.normal(size=(batch, 2)).astype(np.float32)
+    d_us, compile_s = dlc_step(os.path.join(W, "w6_gan.dlg"), x, None, batch, n)
+    g = [P(8, 64), P(64), P(64, 64), P(64), P(64, 2), P(2)]
+    d = [P(2, 64), P(64), P(64, 64), P(64), P(64, 1), P(1)]
+    mlp3 = lambda h, p: torch.relu(torch.relu(h @ p[0] + p[1]) @ p[2] + p[3]) @ p[4] + p[5]
+    xt = torch.tensor(x)
+    opt_d = torch.optim.Adam(d, lr=1e-3, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g, lr=1e-3, betas=(0.5, 0.999))
+    ones, zeros = torch.ones(batch), torch.zeros(batch)
+    best = 1e9
+    for i in range(n + 2):
+        t0 = time.perf_counter()
+        z = torch.randn(batch, 8)
+        fake = mlp3(z, g)
+        opt_d.zero_grad()
+        (F.binary_cross_entropy_with_logits(mlp3(xt, d).reshape(-1), ones) +
+         F.binary_cross_entropy_with_logits(mlp3(fake.detach(), d).reshape(-1), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        F.binary_cross_entropy_with_logits(mlp3(fake, d).reshape(-1), ones).backward()
+        opt_g.step()
+        if i >= 2:
+            best = min(best, time.perf_counter() - t0)
+    t_us = best * 1e6
+    rows.append(("6 GAN step (D then G), b128, Adam", d_us, t_us, compile_s))
+    print(f"{rows[-1][0]:<34} dlc {d_us:10.1f} us  torch {t_us:10.1f} us  "
+          f"speed-up {t_us / d_us:6.2f}x  compile {compile_s:.2f} s", flush=True)
+
+
+gan_bench()
+bench("7 MLP 784-1024-1024-10 b256, SGD", "w7_big_mlp.dlg", 256, (784,), 10, big_mlp, sgd(), 2 if quick else 3)
+bench("8 CNN 3x32x32 b64, SGD momentum", "w8_big_cnn.dlg", 64, (3, 32, 32), 10, big_cnn, sgd(momentum=0.9), 2)
+
+# 9: matmul alone, through a deployed object (the JIT's code), vs numpy.
+peak = dict(tuple(map(float, l.split())) for l in subprocess.run(
+    f"cc -O2 -march=native -pthread -o {work}/fma {ROOT}/bench/fma_peak.c && {work}/fma",
+    shell=True, check=True, capture_output=True, text=True).stdout.split("\n") if l)
+env = {k: v for k, v in os.environ.items()
+       if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+env["OPENBLAS_NUM_THREADS"] = "1"
+mm = []
+template = open(os.path.join(W, "w9_matmul.dlg")).read()
+for size in ([256, 512] if quick else [256, 512, 1024, 2048]):
+    model = os.path.join(work, f"mm{size}.dlg")
+    with open(model, "w") as f:
+        f.write(template.replace("256", str(size)))
+    subprocess.run([DLC, "compile", model, "--emit=obj", "-o", f"{work}/model.o",
+                    "--header", f"{work}/model.h", "--prefix", "model",
+                    "--entry", "predict", "--max-batch", "1"], check=True)
+    subprocess.run(["cc", "-O2", "-I", work, "-o", f"{work}/mm",
+                    f"{ROOT}/bench/matmul_bench.c", f"{work}/model.o", "-lm"],
+                   check=True)
+    dlc_gf = float(subprocess.run([f"{work}/mm", str(size)], check=True,
+                                  capture_output=True, text=True).stdout)
+    np_gf = float(subprocess.run(
+        [sys.executable, "-c",
+         "import numpy as np, time; n=%d; a=np.random.rand(n,n).astype(np.float32); "
+         "b=np.random.rand(n,n).astype(np.float32); a@b; "
+         "t=min((lambda t0: (a@b, time.perf_counter()-t0)[1])(time.perf_counter()) for _ in range(5)); "
+         "print(2*n**3/t/1e9)" % size], env=env, check=True, capture_output=True,
+        text=True).stdout)
+    mm.append((size, dlc_gf, np_gf))
+    print(f"9 matmul {size:>4}: dlc {dlc_gf:8.2f} GFLOP/s ({dlc_gf / peak[1]:.1%} of peak)  "
+          f"numpy/OpenBLAS {np_gf:8.2f} GFLOP/s  ratio {dlc_gf / np_gf:.3f}", flush=True)
+
+with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+    f.write("# Benchmark results\n\n")
+    f.write(f"Measured by `bench/run.py` on {time.strftime('%Y-%m-%d')}, CPU: "
+            f"{cpu_model()}, 1 thread (dlc has no threads yet), PyTorch "
+            f"{torch.__version__} eager, numpy {np.__version__}. FMA peak "
+            f"(bench/fma_peak.c): {peak[1]:.0f} GFLOP/s on 1 thread, "
+            f"{peak[2]:.0f} on 2.\n\n")
+    f.write("| workload | dlc (µs/step) | PyTorch (µs/step) | dlc speed-up | dlc compile (s) |\n")
+    f.write("|---|---|---|---|---|\n")
+    for name, d, t, c in rows:
+        f.write(f"| {name} | {d:.1f} | {t:.1f} | {t / d:.2f}x | {c:.2f} |\n")
+    f.write("\n| matmul (f32, square) | dlc GFLOP/s | % of FMA peak | numpy/OpenBLAS GFLOP/s | dlc / OpenBLAS |\n")
+    f.write("|---|---|---|---|---|\n")
+    for size, d, b in mm:
+        f.write(f"| {size} | {d:.2f} | {d / peak[1]:.1%} | {b:.2f} | {d / b:.3f} |\n")
+print(f"wrote {os.path.join(ROOT, 'bench', 'results.md')}")

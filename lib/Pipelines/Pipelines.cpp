@@ -55,6 +55,7 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.vectorize) {
     pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
     pm.addPass(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());
   }
   // Every buffer is placed in the caller's arena: a call allocates nothing,
   // so there is nothing to deallocate either.

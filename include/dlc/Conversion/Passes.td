@@ -60,6 +60,22 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def InterchangeLoopsPass : Pass<"dlc-interchange-loops", "func::FuncOp"> {
+  let summary = "Puts a contiguous parallel loop innermost in reductions";
+  let description = [{
+    A linalg op with reduction loops (matmul, convolutions, their
+    gradients) lowers to loops in iterator order, which puts a reduction
+    innermost: a strided dot product LLVM does not vectorize. When the
+    output's last index is a loop `j` of at least 16 iterations (or the
+    batch) that also indexes the last, contiguous dimension of an input
+    with coefficient 1, the op is generalized and its loops reordered as
+    (other parallel loops, reductions, `j`): the innermost loop becomes an
+    axpy over contiguous rows, which LLVM vectorizes with the host's widest
+    vectors.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
   let summary = "Places every buffer of a function in one caller-owned arena";
   let description = [{

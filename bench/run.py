@@ -8,7 +8,9 @@ measured by bench/fma_peak.c. dlc's step time is the compiled train step
 alone (dlc train --metrics-json, step_microseconds); PyTorch's is one
 zero_grad + forward + backward + optimizer step, best of the timed steps.
 
-Usage: bench/run.py [--quick]   (after scripts/setup.sh; needs python3-torch)
+Usage: bench/run.py [--quick]
+Needs scripts/setup.sh, then Debian's python3-torch and libopenblas0-pthread
+(without it numpy uses the reference BLAS; the script says which it found).
 """
 import argparse
 import json
@@ -32,6 +34,12 @@ p.add_argument("--quick", action="store_true", help="fewer steps")
 args = p.parse_args()
 torch.set_num_threads(1)  # dlc runs on one thread (no --threads yet)
 work = tempfile.mkdtemp(prefix="dlc-bench-")
+
+
+def blas_name():
+    link = "/etc/alternatives/libblas.so.3-x86_64-linux-gnu"
+    target = os.path.realpath(link) if os.path.exists(link) else "unknown"
+    return "OpenBLAS" if "openblas" in target else f"reference BLAS ({target})"
 
 
 def cpu_model():
@@ -235,7 +243,8 @@ with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
     f.write("# Benchmark results\n\n")
     f.write(f"Measured by `bench/run.py` on {time.strftime('%Y-%m-%d')}, CPU: "
             f"{cpu_model()}, 1 thread (dlc has no threads yet), PyTorch "
-            f"{torch.__version__} eager, numpy {np.__version__}. FMA peak "
+            f"{torch.__version__} eager, numpy {np.__version__} with "
+            f"{blas_name()}. FMA peak "
             f"(bench/fma_peak.c): {peak[1]:.0f} GFLOP/s on 1 thread, "
             f"{peak[2]:.0f} on 2.\n\n")
     f.write("| workload | dlc (µs/step) | PyTorch (µs/step) | dlc speed-up | dlc compile (s) |\n")

@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
   int n = atoi(argv[1]);
   size_t bytes = MODEL_ARENA_BYTES_FOR(n);
   void *arena = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  model_state s;
+  static model_state s; /* holds every parameter: too big for the stack */
   if (model_init(&s, arena, bytes) != MODEL_OK)
     return 1;
   float *x = malloc(sizeof(float) * n * n), *out = malloc(sizeof(float) * n * n);

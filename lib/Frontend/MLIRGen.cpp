@@ -208,7 +208,7 @@ FailureOr<Value> FunctionGen::genScan(const Expr &e) {
   std::swap(unavailable, noMissing);
   callSites.push_back(l);
   callStack.push_back(fn->name);
-  auto restore = llvm::make_scope_exit([&] {
+  llvm::scope_exit restore([&] {
     std::swap(values, scope);
     std::swap(unavailable, noMissing);
     callSites.pop_back();
@@ -273,7 +273,7 @@ FailureOr<Value> FunctionGen::genUserCall(const Expr &e,
   std::swap(unavailable, scopeMissing);
   callSites.push_back(loc(e.loc));
   callStack.push_back(fn.name);
-  auto restore = llvm::make_scope_exit([&] {
+  llvm::scope_exit restore([&] {
     std::swap(values, scope);
     std::swap(unavailable, scopeMissing);
     callSites.pop_back();
@@ -446,6 +446,24 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     return success();
   };
 
+  // `op(tensor, [shape])`: the tensor (null when unavailable) and the shape,
+  // where `batch` marks the symbolic dimension.
+  auto tensorAndShape =
+      [&](StringRef example)
+      -> FailureOr<std::pair<Value, std::vector<int64_t>>> {
+    if (failed(onlyKeywords({})) || e.args.size() != 2)
+      return static_cast<LogicalResult>(
+          error(e.loc) << "'" << op << "' takes a tensor and a shape, e.g. "
+                       << example);
+    FailureOr<Value> value = gen(*e.args[0]);
+    if (failed(value))
+      return failure();
+    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
+    if (failed(shape))
+      return failure();
+    return std::make_pair(*value, *shape);
+  };
+
   for (const FunctionDef &fn : program.functions)
     if (fn.name == op)
       return genUserCall(e, fn);
@@ -453,21 +471,16 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     return genScan(e);
   if (op == "zeros" || op == "ones") {
     // zeros(ref, [batch, 16]): a constant whose batch size is ref's.
-    if (failed(onlyKeywords({})) || e.args.size() != 2)
-      return static_cast<LogicalResult>(
-          error(e.loc) << "'" << op << "' takes a tensor giving the batch "
-                       << "size and a shape, e.g. zeros(x, [batch, 16])");
-    FailureOr<Value> ref = gen(*e.args[0]);
-    if (failed(ref))
+    auto parsed = tensorAndShape("zeros(x, [batch, 16])");
+    if (failed(parsed))
       return failure();
-    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
-    if (failed(shape))
-      return failure();
-    if (!*ref)
+    Value ref = parsed->first;
+    std::vector<int64_t> *shape = &parsed->second;
+    if (!ref)
       return Value();
     auto type = RankedTensorType::get(*shape, elementType);
     OperationState state(loc(e.loc), FillOp::getOperationName());
-    state.addOperands(*ref);
+    state.addOperands(ref);
     state.addTypes(type);
     state.addAttribute("value", b.getF64FloatAttr(op == "zeros" ? 0.0 : 1.0));
     Operation *fill = b.create(state);
@@ -647,17 +660,12 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
   if (op == "randn") {
     // randn(ref, [batch, 8]): N(0, 1) noise, fresh at every step (and, at
     // prediction, from the --seed given).
-    if (failed(onlyKeywords({})) || e.args.size() != 2)
-      return static_cast<LogicalResult>(
-          error(e.loc) << "'randn' takes a tensor giving the batch size and "
-                          "a shape, e.g. randn(x, [batch, 8])");
-    FailureOr<Value> ref = gen(*e.args[0]);
-    if (failed(ref))
+    auto parsed = tensorAndShape("randn(x, [batch, 8])");
+    if (failed(parsed))
       return failure();
-    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
-    if (failed(shape))
-      return failure();
-    if (!*ref)
+    Value ref = parsed->first;
+    std::vector<int64_t> *shape = &parsed->second;
+    if (!ref)
       return Value();
     for (size_t i = 1; i < shape->size(); ++i)
       if (ShapedType::isDynamic((*shape)[i]))
@@ -666,7 +674,7 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     if (!counter)
       counter = makeCounter();
     auto type = RankedTensorType::get(*shape, elementType);
-    return RandomNormalOp::create(b, loc(e.loc), type, *ref, counter,
+    return RandomNormalOp::create(b, loc(e.loc), type, ref, counter,
                                   b.getI64IntegerAttr(1000 + ++dropoutSites))
         .getResult();
   }
@@ -872,19 +880,14 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     return create<TransposeOp>(e.loc, args, props);
   }
   if (op == "reshape") {
-    if (failed(onlyKeywords({})) || e.args.size() != 2)
-      return static_cast<LogicalResult>(
-          error(e.loc) << "'reshape' takes a tensor and a shape, e.g. "
-                          "reshape(x, [batch, 2, 2])");
-    FailureOr<Value> x = gen(*e.args[0]);
-    if (failed(x))
+    auto parsed = tensorAndShape("reshape(x, [batch, 2, 2])");
+    if (failed(parsed))
       return failure();
-    FailureOr<std::vector<int64_t>> shape = intList(*e.args[1], true);
-    if (failed(shape))
-      return failure();
-    if (!*x)
+    Value x = parsed->first;
+    std::vector<int64_t> *shape = &parsed->second;
+    if (!x)
       return Value();
-    auto type = cast<RankedTensorType>(x->getType());
+    auto type = cast<RankedTensorType>(x.getType());
     // Resolve one -1 from the static element count.
     int64_t known = 1, unknown = -1;
     for (auto [i, d] : llvm::enumerate(*shape)) {
@@ -911,7 +914,7 @@ FailureOr<Value> FunctionGen::genCall(const Expr &e) {
     }
     auto resultType = RankedTensorType::get(*shape, type.getElementType());
     OperationState state(loc(e.loc), ReshapeOp::getOperationName());
-    state.addOperands(*x);
+    state.addOperands(x);
     state.addTypes(resultType);
     Operation *reshape = b.create(state);
     if (failed(mlir::verify(reshape))) {
@@ -1092,7 +1095,7 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
     fg.makeCounter = [&, func, isLoss]() mutable -> Value {
       auto type = RankedTensorType::get({}, elementType);
       unsigned index = func.getNumArguments();
-      func.insertArgument(index, type,
+      (void)func.insertArgument(index, type,
                           fb.getDictionaryAttr({fb.getNamedAttr(
                               "dlc.rng_counter", fb.getUnitAttr())}),
                           func.getLoc());

@@ -41,7 +41,6 @@ Value buildScalar(DivOp, OpBuilder &b, Location loc, ValueRange a) {
 Value buildScalar(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
   // Small integer exponents become multiplications: exact, fast, and
   // defined for negative bases as in numpy.
-  FloatAttr exponent;
   DenseFPElementsAttr dense;
   if (matchPattern(op.getRhs(), m_Constant(&dense)) && dense.isSplat()) {
     double e = dense.getSplatValue<APFloat>().convertToDouble();
@@ -216,6 +215,28 @@ Value mix64(OpBuilder &b, Location loc, Value z) {
   return arith::XOrIOp::create(b, loc, z, arith::ShRUIOp::create(b, loc, z, c(31)));
 }
 
+/// The row-major linear index of the current element of a linalg.generic
+/// over `type` (only the batch, dimension 0, may be symbolic).
+Value elementIndex(OpBuilder &b, Location loc, RankedTensorType type) {
+  Value index = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    int64_t size = d == 0 ? 1 : type.getDimSize(d);
+    Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                         linalg::IndexOp::create(b, loc, d));
+    Value stride = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(size));
+    index = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, index, stride), i);
+  }
+  return index;
+}
+
+/// The key of one step of a counter-based generator: mix(seed ^ mix(step)).
+Value stepKey(OpBuilder &b, Location loc, Value counter, int64_t seed) {
+  Value step = arith::FPToSIOp::create(b, loc, b.getI64Type(), counter);
+  Value s = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(seed));
+  return mix64(b, loc, arith::XOrIOp::create(b, loc, s, mix64(b, loc, step)));
+}
+
 /// Dropout: the mask bit of an element is splitmix64(seed, counter, linear
 /// index) compared with the rate.
 struct DropoutLowering : OpConversionPattern<DropoutOp> {
@@ -241,19 +262,8 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
           auto c = [&](int64_t v) -> Value {
             return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
           };
-          // Row-major linear index; only the batch (dimension 0) may be
-          // symbolic, and it is the outermost.
-          Value index = c(0);
-          for (int64_t d = 0; d < rank; ++d) {
-            int64_t size = d == 0 ? 1 : type.getDimSize(d);
-            Value i = arith::IndexCastOp::create(
-                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, d));
-            index = arith::AddIOp::create(
-                b, l, arith::MulIOp::create(b, l, index, c(size)), i);
-          }
-          Value step = arith::FPToSIOp::create(b, l, b.getI64Type(), counter);
-          Value key = mix64(b, l, arith::XOrIOp::create(
-                                      b, l, c(seed), mix64(b, l, step)));
+          Value index = elementIndex(b, l, type);
+          Value key = stepKey(b, l, counter, seed);
           Value bits = mix64(b, l, arith::XOrIOp::create(b, l, key, index));
           // 24 random bits -> [0, 1).
           Value top = arith::ShRUIOp::create(b, l, bits, c(40));
@@ -300,17 +310,8 @@ struct RandomNormalLowering : OpConversionPattern<RandomNormalOp> {
           auto c = [&](int64_t v) -> Value {
             return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
           };
-          Value index = c(0);
-          for (int64_t d = 0; d < rank; ++d) {
-            int64_t size = d == 0 ? 1 : type.getDimSize(d);
-            Value i = arith::IndexCastOp::create(
-                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, d));
-            index = arith::AddIOp::create(
-                b, l, arith::MulIOp::create(b, l, index, c(size)), i);
-          }
-          Value step = arith::FPToSIOp::create(b, l, b.getI64Type(), counter);
-          Value key = mix64(b, l, arith::XOrIOp::create(b, l, c(seed),
-                                                        mix64(b, l, step)));
+          Value index = elementIndex(b, l, type);
+          Value key = stepKey(b, l, counter, seed);
           Value twice = arith::MulIOp::create(b, l, index, c(2));
           auto uniform = [&](Value k, bool open) -> Value {
             Value bits = mix64(b, l, arith::XOrIOp::create(b, l, key, k));

@@ -15,3 +15,11 @@ void DLCDialect::initialize() {
 #include "dlc/Dialect/DLC/IR/DLCOps.cpp.inc"
       >();
 }
+
+Operation *DLCDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, elements);
+}

@@ -5,6 +5,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -94,6 +96,35 @@ mlir::dlc::inferReductionType(std::optional<Location> loc,
       shape.push_back(1);
   }
   return RankedTensorType::get(shape, type.getElementType());
+}
+
+OpFoldResult mlir::dlc::foldScalarBinary(Operation *op, Attribute lhs,
+                                         Attribute rhs) {
+  auto l = dyn_cast_or_null<DenseFPElementsAttr>(lhs);
+  auto r = dyn_cast_or_null<DenseFPElementsAttr>(rhs);
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  if (!l || !r || !l.isSplat() || !r.isSplat() || !type.hasStaticShape())
+    return {};
+  double a = l.getSplatValue<APFloat>().convertToDouble();
+  double b = r.getSplatValue<APFloat>().convertToDouble();
+  double v;
+  if (isa<AddOp>(op))
+    v = a + b;
+  else if (isa<SubOp>(op))
+    v = a - b;
+  else if (isa<MulOp>(op))
+    v = a * b;
+  else if (isa<DivOp>(op))
+    v = a / b;
+  else if (isa<PowOp>(op))
+    v = std::pow(a, b);
+  else
+    return {};
+  APFloat value(v);
+  bool lost;
+  value.convert(cast<FloatType>(type.getElementType()).getFloatSemantics(),
+                APFloat::rmNearestTiesToEven, &lost);
+  return DenseElementsAttr::get(type, value);
 }
 
 Value mlir::dlc::createScalarConstant(OpBuilder &builder, Location loc,

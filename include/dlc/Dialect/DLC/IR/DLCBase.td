@@ -18,7 +18,7 @@ def DLC_Dialect : Dialect {
     IR through `GradientOpInterface`, and `dlc-optimizer` appends the
     parameter update, so that one function holds a whole training step.
   }];
-  let hasConstantMaterializer = 0;
+  let hasConstantMaterializer = 1;
 }
 
 class DLC_Op<string mnemonic, list<Trait> traits = []>

@@ -32,6 +32,10 @@ FailureOr<RankedTensorType> inferReductionType(std::optional<Location> loc,
 /// The sorted list of reduced axes: `axes`, or every dimension when empty.
 SmallVector<int64_t> normalizeAxes(ArrayRef<int64_t> axes, int64_t rank);
 
+/// Folds a binary op (add, sub, mul, div, pow) of two splat constants into
+/// a splat of the result type; null when it does not apply.
+OpFoldResult foldScalarBinary(Operation *op, Attribute lhs, Attribute rhs);
+
 /// A scalar (0-d) constant of `elementType`.
 Value createScalarConstant(OpBuilder &builder, Location loc, Type elementType,
                            double value);

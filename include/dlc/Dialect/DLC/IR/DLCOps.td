@@ -45,7 +45,12 @@ class DLC_BinaryOp<string mnemonic, list<Trait> traits = []>
   let arguments = (ins DLC_FloatTensor:$lhs, DLC_FloatTensor:$rhs);
   let results = (outs DLC_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let hasFolder = 1;
   let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldScalarBinary(getOperation(), adaptor.getLhs(),
+                              adaptor.getRhs());
+    }
     ::llvm::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
         Adaptor adaptor,

@@ -57,26 +57,32 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());
   }
-  // Every buffer is placed in the caller's arena: a call allocates nothing,
-  // so there is nothing to deallocate either.
-  // Loops (scan) yield new tensors each step.
+  // Loops (scan) yield new tensors each step. Every buffer is then placed in
+  // the caller's arena: a call allocates nothing, so nothing is freed.
   addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops},"
                   "canonicalize,cse");
   pm.addPass(createPlanMemoryPass());
   pm.addPass(createExpandCopiesPass());
   pm.addPass(createCanonicalizerPass());
+  if (options.threads)
+    pm.addNestedPass<func::FuncOp>(createParallelizePass());
   addPipeline(pm, "func.func(convert-linalg-to-loops),"
                   "func.func(lower-vector-multi-reduction),"
                   "convert-vector-to-scf,lower-affine,"
-                  "expand-strided-metadata,lower-affine,"
-                  "convert-scf-to-cf,canonicalize,"
+                  "expand-strided-metadata,lower-affine");
+  if (options.threads) {
+    addPipeline(pm, "convert-scf-to-openmp");
+    pm.addPass(createDropAllocaScopesPass());
+  }
+  addPipeline(pm, "convert-scf-to-cf,canonicalize,"
                   "convert-vector-to-llvm,"
                   "convert-math-to-llvm,convert-math-to-libm,"
                   "finalize-memref-to-llvm,convert-arith-to-llvm,"
                   "convert-index-to-llvm,convert-cf-to-llvm,"
-                  "convert-func-to-llvm,convert-ub-to-llvm,"
-                  "reconcile-unrealized-casts,"
-                  "canonicalize,cse");
+                  "convert-func-to-llvm,convert-ub-to-llvm");
+  if (options.threads)
+    addPipeline(pm, "convert-openmp-to-llvm");
+  addPipeline(pm, "reconcile-unrealized-casts,canonicalize,cse");
   pm.addPass(createCheckLLVMContractPass());
 }
 

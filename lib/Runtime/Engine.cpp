@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
@@ -149,7 +150,7 @@ llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
 Engine::~Engine() = default;
 
 std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
-                                       std::string &error) {
+                                       std::string &error, int64_t threads) {
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
@@ -168,6 +169,25 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
       [machine](llvm::Module *m) { return optimizeLLVMModule(*m, machine); };
   mlir::ExecutionEngineOptions options;
   options.transformer = transformer;
+  std::vector<llvm::StringRef> libraries;
+  bool usesOpenMP = false;
+  module.walk([&](mlir::Operation *op) {
+    if (op->getName().getDialectNamespace() == "omp")
+      usesOpenMP = true;
+  });
+  if (usesOpenMP) {
+    // The OpenMP runtime reads the thread count when it starts.
+    ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    if (!llvm::sys::fs::exists(DLC_OPENMP_LIBRARY)) {
+      error = std::string("threads need the OpenMP runtime ") +
+              DLC_OPENMP_LIBRARY +
+              " (Debian package libomp-22-dev; scripts/setup.sh installs "
+              "it)";
+      return nullptr;
+    }
+    libraries.push_back(DLC_OPENMP_LIBRARY);
+    options.sharedLibPaths = libraries;
+  }
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = mlir::ExecutionEngine::create(module, options, std::move(*tm));
   if (!engine) {

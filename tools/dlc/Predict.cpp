@@ -86,7 +86,7 @@ int dlc::runPredict() {
   }
   if (!s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
-  std::unique_ptr<Engine> engine = Engine::create(s.module(), error);
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, options.threads);
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
   Trainer model(info, config, *engine);

@@ -166,6 +166,7 @@ bool Session::lowerToLLVM() {
   mlir::PassManager pm(&ctx);
   mlir::dlc::CPUPipelineOptions opts;
   opts.fusion = options.fusion;
+  opts.threads = options.openmp;
   mlir::dlc::buildLinalgToLLVMPipeline(pm, opts);
   return run(pm, "linalg -> LLVM dialect");
 }

@@ -26,6 +26,8 @@ struct CommonOptions {
   bool timing = false;
   bool printIRAfterAll = false;
   bool fusion = true;
+  int64_t threads = 1; // threads of the OpenMP loops
+  bool openmp = false;  // large ops become OpenMP loops (needs libomp)
 };
 
 class Session {

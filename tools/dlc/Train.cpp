@@ -281,7 +281,7 @@ int dlc::runTrain() {
   std::unique_ptr<Engine> engine;
   {
     mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O3, codegen)");
-    engine = Engine::create(s.module(), error);
+    engine = Engine::create(s.module(), error, options.threads);
   }
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
@@ -398,7 +398,7 @@ int dlc::runCrossValidate() {
            1;
   if (!s.addTraining(config) || !s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
-  std::unique_ptr<Engine> engine = Engine::create(s.module(), error);
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, options.threads);
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
 

@@ -8,6 +8,8 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 
+#include <thread>
+
 using namespace llvm;
 
 namespace dlc {
@@ -44,12 +46,28 @@ static cl::opt<bool>
              cl::desc("Skip elementwise fusion (for differential testing)"),
              cl::sub(trainCmd), cl::sub(compileCmd), cl::cat(category));
 
+static cl::opt<int64_t> threads(
+    "threads",
+    cl::desc("Threads for large ops (OpenMP; default: all cores for train, "
+             "cv and predict, 1 for compile, whose object then needs no "
+             "OpenMP runtime)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::sub(compileCmd),
+    cl::sub(predictCmd), cl::sub(cvCmd), cl::cat(category));
+
 CommonOptions commonOptions() {
   CommonOptions o;
   o.file = inputFile;
   o.timing = timing;
   o.printIRAfterAll = printIRAfterAll;
   o.fusion = !noFusion;
+  o.threads = threads > 0 ? int64_t(threads)
+              : compileCmd   ? 1
+                             : std::max<int64_t>(
+                                   1, std::thread::hardware_concurrency());
+  // The JIT always uses OpenMP loops for large ops (also faster on one
+  // thread: each parallel loop body is an outlined function LLVM optimizes
+  // better); an object only when asked, since it then needs libomp.
+  o.openmp = compileCmd ? o.threads > 1 : true;
   return o;
 }
 } // namespace dlc

@@ -76,6 +76,35 @@ def InterchangeLoopsPass : Pass<"dlc-interchange-loops", "func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ParallelizePass : Pass<"dlc-parallelize", "func::FuncOp"> {
+  let summary = "Runs the outer parallel loops of large linalg ops on threads";
+  let description = [{
+    On buffers: a linalg op whose static iteration space (the batch counted
+    as 1) has at least `min-work` points becomes loops whose outermost
+    parallel loop is an `scf.parallel` (inner parallel loops stay
+    sequential), which `convert-scf-to-openmp` turns into an OpenMP
+    work-sharing loop. Smaller ops stay sequential: a parallel region costs
+    microseconds, more than they take. Each output element is computed by
+    one thread in the same order, so results do not depend on the number
+    of threads.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "16384",
+           "Smallest static iteration space run in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def DropAllocaScopesPass : Pass<"dlc-drop-alloca-scopes", "ModuleOp"> {
+  let summary = "Inlines memref.alloca_scope regions that allocate nothing";
+  let description = [{
+    `convert-scf-to-openmp` wraps each parallel iteration in an
+    `memref.alloca_scope`; with no `memref.alloca` inside (dlc plans all
+    memory in the arena) the scope does nothing, and its single-block region
+    would break once the loops inside become branches.
+  }];
+}
+
 def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
   let summary = "Places every buffer of a function in one caller-owned arena";
   let description = [{
@@ -112,7 +141,7 @@ def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {
   let summary = "Checks that only the LLVM dialect is left";
   let description = [{
     The last check before translation to LLVM IR: every op is in the
-    `llvm` dialect (or is the module). Fails at the first op that did not
+    `llvm` dialect (or `omp` on LLVM types, with threads; or is the module). Fails at the first op that did not
     lower, naming it.
   }];
 }

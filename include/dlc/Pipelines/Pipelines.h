@@ -43,6 +43,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                          llvm::cl::desc("Vectorize linalg ops with static "
                                         "shapes"),
                          llvm::cl::init(true)};
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("Run the outer loops of large ops on "
+                                      "OpenMP threads (needs libomp)"),
+                       llvm::cl::init(false)};
 };
 
 /// dlc (forward) -> dlc with gradient and train-step functions.

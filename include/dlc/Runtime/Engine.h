@@ -84,9 +84,11 @@ class Engine {
 public:
   ~Engine();
   /// JIT-compiles `module` (LLVM dialect) at -O3 for the host CPU and its
-  /// features. Returns nullptr and sets `error` on failure.
+  /// features; `threads` > 1 loads the OpenMP runtime for its parallel
+  /// loops. Returns nullptr and sets `error` on failure.
   static std::unique_ptr<Engine> create(mlir::ModuleOp module,
-                                        std::string &error);
+                                        std::string &error,
+                                        int64_t threads = 1);
   /// Looks up a function lowered by dlc-lower-function-abi.
   bool lookup(llvm::StringRef name, Function &fn, std::string &error);
 

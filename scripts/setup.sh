@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build ccache clang-22 lld-22
   llvm-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libfmt-dev
   libomp-22-dev
-  python3 python3-numpy python3-sklearn
+  python3 python3-numpy python3-sklearn python3-torch
 )
 
 missing=()

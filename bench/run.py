@@ -8,7 +8,7 @@ measured by bench/fma_peak.c. dlc's step time is the compiled train step
 alone (dlc train --metrics-json, step_microseconds); PyTorch's is one
 zero_grad + forward + backward + optimizer step, best of the timed steps.
 
-Usage: bench/run.py [--quick]
+Usage: bench/run.py [--quick] [--threads N]   (N > 1 writes bench/results-Nthreads.md)
 Needs scripts/setup.sh, then Debian's python3-torch and libopenblas0-pthread
 (without it numpy uses the reference BLAS; the script says which it found).
 """
@@ -31,8 +31,10 @@ W = os.path.join(ROOT, "bench", "workloads")
 
 p = argparse.ArgumentParser()
 p.add_argument("--quick", action="store_true", help="fewer steps")
+p.add_argument("--threads", type=int, default=1,
+               help="threads for dlc train (--threads) and PyTorch alike (default 1)")
 args = p.parse_args()
-torch.set_num_threads(1)  # dlc runs on one thread (no --threads yet)
+torch.set_num_threads(args.threads)  # same thread count on both sides
 work = tempfile.mkdtemp(prefix="dlc-bench-")
 
 
@@ -66,7 +68,7 @@ def dlc_step(model, x, y, batch, steps):
     m = os.path.join(work, "m.json")
     subprocess.run([DLC, "train", model, "--train-csv", data, "--test-csv", data,
                     "--epochs", str(steps), "--batch", str(batch), "--no-shuffle",
-                    "--metrics-json", m], check=True, stdout=subprocess.DEVNULL)
+                    "--threads", str(args.threads), "--metrics-json", m], check=True, stdout=subprocess.DEVNULL)
     with open(m) as f:
         r = json.load(f)
     return r["step_microseconds"], r["compile_seconds"]
@@ -239,10 +241,13 @@ for size in ([256, 512] if quick else [256, 512, 1024, 2048]):
     print(f"9 matmul {size:>4}: dlc {dlc_gf:8.2f} GFLOP/s ({dlc_gf / peak[1]:.1%} of peak)  "
           f"numpy/OpenBLAS {np_gf:8.2f} GFLOP/s  ratio {dlc_gf / np_gf:.3f}", flush=True)
 
-with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+out = os.path.join(ROOT, "bench", "results.md" if args.threads == 1
+                   else f"results-{args.threads}threads.md")
+with open(out + ".tmp", "w") as f:
     f.write("# Benchmark results\n\n")
     f.write(f"Measured by `bench/run.py` on {time.strftime('%Y-%m-%d')}, CPU: "
-            f"{cpu_model()}, 1 thread (dlc has no threads yet), PyTorch "
+            f"{cpu_model()}, train steps on {args.threads} thread(s) "
+            f"(`--threads {args.threads}`, both sides), matmul on 1, PyTorch "
             f"{torch.__version__} eager, numpy {np.__version__} with "
             f"{blas_name()}. FMA peak "
             f"(bench/fma_peak.c): {peak[1]:.0f} GFLOP/s on 1 thread, "
@@ -255,4 +260,5 @@ with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
     f.write("|---|---|---|---|---|\n")
     for size, d, b in mm:
         f.write(f"| {size} | {d:.2f} | {d / peak[1]:.1%} | {b:.2f} | {d / b:.3f} |\n")
-print(f"wrote {os.path.join(ROOT, 'bench', 'results.md')}")
+os.replace(out + ".tmp", out)
+print(f"wrote {out}")

@@ -91,6 +91,10 @@ int main(int argc, char **argv) {
           "Run 'dlc SUBCOMMAND --help' for the options of each.\n",
           &errs()))
     return 1;
+  if (dlc::threads.getNumOccurrences() && dlc::threads < 1) {
+    errs() << "dlc: error: --threads must be at least 1\n";
+    return 1;
+  }
   if (dlc::trainCmd)
     return dlc::runTrain();
   if (dlc::compileCmd)

@@ -7,7 +7,7 @@ from lit.llvm import llvm_config
 config.name = "dlc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".dlg", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "oracle.py", "classifiers.py", "parity.py", "driver.c", "torch_parity.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "oracle.py", "classifiers.py", "parity.py", "driver.c", "torch_parity.py", "fusion_parity.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
 

@@ -30,7 +30,7 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     if (rhsRank == 2 && resultType.isDynamicDim(resultType.getRank() - 1))
       sizes.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
     Value init = createFilled(rewriter, loc, resultType, sizes, 0.0);
-    ValueRange inputs{lhs, rhs};
+    SmallVector<Value, 2> inputs{lhs, rhs}; // a ValueRange would dangle
     Operation *result;
     if (lhsRank == 2 && rhsRank == 2)
       result = linalg::MatmulOp::create(rewriter, loc, inputs, init);
@@ -112,26 +112,6 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   }
 };
 
-/// Offsets, sizes and unit strides of `source` with [start, start+size)
-/// along `axis`.
-void sliceAlong(OpBuilder &b, Location loc, Value source, int64_t axis,
-                int64_t start, int64_t size,
-                SmallVectorImpl<OpFoldResult> &offsets,
-                SmallVectorImpl<OpFoldResult> &sizes,
-                SmallVectorImpl<OpFoldResult> &strides) {
-  auto type = cast<RankedTensorType>(source.getType());
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    offsets.push_back(b.getIndexAttr(d == axis ? start : 0));
-    if (d == axis)
-      sizes.push_back(b.getIndexAttr(size));
-    else if (type.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, source, d).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-    strides.push_back(b.getIndexAttr(1));
-  }
-}
-
 struct SliceLowering : OpConversionPattern<SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -141,8 +121,9 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     auto end = static_cast<int64_t>(op.getEnd());
     SmallVector<OpFoldResult> offsets, sizes, strides;
     sliceAlong(rewriter, op.getLoc(), adaptor.getOperand(),
-               static_cast<int64_t>(op.getAxis()), start, end - start, offsets,
-               sizes, strides);
+               static_cast<int64_t>(op.getAxis()),
+               rewriter.getIndexAttr(start), end - start, offsets, sizes,
+               strides);
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
         op, op.getType(), adaptor.getOperand(), offsets, sizes, strides);
     return success();
@@ -163,7 +144,8 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
     for (Value v : adaptor.getOperands()) {
       int64_t size = cast<RankedTensorType>(v.getType()).getDimSize(axis);
       SmallVector<OpFoldResult> offsets, sizes, strides;
-      sliceAlong(rewriter, loc, v, axis, start, size, offsets, sizes, strides);
+      sliceAlong(rewriter, loc, v, axis, rewriter.getIndexAttr(start), size,
+                 offsets, sizes, strides);
       result = tensor::InsertSliceOp::create(rewriter, loc, v, result, offsets,
                                              sizes, strides);
       start += size;

@@ -73,3 +73,21 @@ SmallVector<Value> mlir::dlc::dynamicSizesOf(OpBuilder &b, Location loc,
       sizes.push_back(tensor::DimOp::create(b, loc, value, i));
   return sizes;
 }
+
+void mlir::dlc::sliceAlong(OpBuilder &b, Location loc, Value source,
+                           int64_t axis, OpFoldResult start, int64_t size,
+                           SmallVectorImpl<OpFoldResult> &offsets,
+                           SmallVectorImpl<OpFoldResult> &sizes,
+                           SmallVectorImpl<OpFoldResult> &strides) {
+  auto type = cast<RankedTensorType>(source.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(d == axis ? start : OpFoldResult(b.getIndexAttr(0)));
+    if (d == axis)
+      sizes.push_back(b.getIndexAttr(size));
+    else if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, source, d).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+    strides.push_back(b.getIndexAttr(1));
+  }
+}

@@ -31,6 +31,14 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
 /// The dynamic sizes of `value` (a ranked tensor), in order.
 SmallVector<Value> dynamicSizesOf(OpBuilder &b, Location loc, Value value);
 
+/// Offsets, sizes and unit strides of the slice of `source` that is
+/// [start, start + size) along `axis` and whole along the other dimensions.
+void sliceAlong(OpBuilder &b, Location loc, Value source, int64_t axis,
+                OpFoldResult start, int64_t size,
+                SmallVectorImpl<OpFoldResult> &offsets,
+                SmallVectorImpl<OpFoldResult> &sizes,
+                SmallVectorImpl<OpFoldResult> &strides);
+
 /// A float constant of `type`.
 Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
 

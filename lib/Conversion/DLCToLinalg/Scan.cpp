@@ -15,24 +15,6 @@ using namespace mlir::dlc;
 
 namespace {
 
-/// Offsets, sizes and strides of step `t` of `source` along `axis`.
-void stepSlice(OpBuilder &b, Location loc, Value source, int64_t axis, Value t,
-               SmallVectorImpl<OpFoldResult> &offsets,
-               SmallVectorImpl<OpFoldResult> &sizes,
-               SmallVectorImpl<OpFoldResult> &strides) {
-  auto type = cast<RankedTensorType>(source.getType());
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    offsets.push_back(d == axis ? OpFoldResult(t) : b.getIndexAttr(0));
-    if (d == axis)
-      sizes.push_back(b.getIndexAttr(1));
-    else if (type.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, source, d).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-    strides.push_back(b.getIndexAttr(1));
-  }
-}
-
 struct ScanLowering : OpConversionPattern<ScanOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -75,7 +57,7 @@ struct ScanLowering : OpConversionPattern<ScanOp> {
                                                    op.getSequences().size()),
                          adaptor.getSequences())) {
             SmallVector<OpFoldResult> offsets, sizes, strides;
-            stepSlice(b, l, seq, axis, t, offsets, sizes, strides);
+            sliceAlong(b, l, seq, axis, t, 1, offsets, sizes, strides);
             Value slice = tensor::ExtractSliceOp::create(
                 b, l, cast<RankedTensorType>(arg.getType()), seq, offsets,
                 sizes, strides);
@@ -92,7 +74,7 @@ struct ScanLowering : OpConversionPattern<ScanOp> {
                llvm::enumerate(iter.drop_front(numCarries))) {
             Value y = map.lookupOrDefault(yield.getOperand(numCarries + j));
             SmallVector<OpFoldResult> offsets, sizes, strides;
-            stepSlice(b, l, stack, axis, t, offsets, sizes, strides);
+            sliceAlong(b, l, stack, axis, t, 1, offsets, sizes, strides);
             next.push_back(tensor::InsertSliceOp::create(b, l, y, stack,
                                                          offsets, sizes,
                                                          strides));

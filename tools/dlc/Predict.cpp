@@ -55,9 +55,7 @@ int dlc::runPredict() {
     return 1;
   std::string error;
   Dataset data;
-  int64_t features = 1;
-  for (size_t i = 1; i < info.inputs[0].shape.size(); ++i)
-    features *= info.inputs[0].shape[i];
+  int64_t features = info.inputs[0].perSample();
   if (samples.getNumOccurrences() == inputCSV.getNumOccurrences())
     return Session::error("give either --input or --samples"), 1;
   if (samples.getNumOccurrences()) {

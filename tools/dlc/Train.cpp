@@ -95,9 +95,7 @@ static bool checkDataShape(const Session &s, Dataset &data,
     return true;
   };
   const TensorInfo &x = info.inputs[0];
-  int64_t features = 1;
-  for (size_t i = 1; i < x.shape.size(); ++i)
-    features *= x.shape[i];
+  int64_t features = x.perSample();
   if (info.inputs.size() == 1) {
     // Unsupervised (a GAN's real samples): every column is a feature; a
     // generator's target column, when it has one, is not used.
@@ -127,9 +125,7 @@ static bool checkDataShape(const Session &s, Dataset &data,
     return true;
   }
   const TensorInfo &y = info.inputs[1];
-  int64_t targets = 1;
-  for (size_t i = 1; i < y.shape.size(); ++i)
-    targets *= y.shape[i];
+  int64_t targets = y.perSample();
   if (!batchFirst(x) || !batchFirst(y) || targets != 1) {
     Session::error(fmt::format(
         "{}: inputs '{}' and '{}' must have the batch dimension first, and "

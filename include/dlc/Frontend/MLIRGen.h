@@ -16,6 +16,14 @@ namespace dlc {
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
+
+  /// Elements per sample: the product of the dimensions after the first.
+  int64_t perSample() const {
+    int64_t n = 1;
+    for (size_t i = 1; i < shape.size(); ++i)
+      n *= shape[i];
+    return n;
+  }
 };
 
 /// How a parameter is initialized (see docs/language.md).

@@ -116,22 +116,15 @@ static bool checkDataShape(const Session &s, Dataset &data,
       data.x = std::move(all);
       data.cols += 1;
     }
-    if (features != data.cols) {
+  } else {
+    const TensorInfo &y = info.inputs[1];
+    if (!batchFirst(x) || !batchFirst(y) || y.perSample() != 1) {
       Session::error(fmt::format(
-          "{}: has {} feature columns, but input '{}' of model '{}' takes {}",
-          source, data.cols, x.name, info.name, features));
+          "{}: inputs '{}' and '{}' must have the batch dimension first, and "
+          "the target one value per sample",
+          s.program().filename, x.name, y.name));
       return false;
     }
-    return true;
-  }
-  const TensorInfo &y = info.inputs[1];
-  int64_t targets = y.perSample();
-  if (!batchFirst(x) || !batchFirst(y) || targets != 1) {
-    Session::error(fmt::format(
-        "{}: inputs '{}' and '{}' must have the batch dimension first, and "
-        "the target one value per sample",
-        s.program().filename, x.name, y.name));
-    return false;
   }
   if (features != data.cols) {
     Session::error(fmt::format(

@@ -64,6 +64,13 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createPlanMemoryPass());
   pm.addPass(createExpandCopiesPass());
   pm.addPass(createCanonicalizerPass());
+  if (options.vectorize) {
+    RegisterTilePassOptions tile;
+    tile.lanes = options.lanes;
+    tile.accumulators = options.accumulators;
+    tile.parallel = options.threads;
+    pm.addNestedPass<func::FuncOp>(createRegisterTilePass(tile));
+  }
   if (options.threads)
     pm.addNestedPass<func::FuncOp>(createParallelizePass());
   addPipeline(pm, "func.func(convert-linalg-to-loops),"

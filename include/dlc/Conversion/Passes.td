@@ -76,6 +76,48 @@ def InterchangeLoopsPass : Pass<"dlc-interchange-loops", "func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
+  let summary = "Lowers matmuls and convolutions to register-tiled vector FMAs";
+  let description = [{
+    On buffers: a linalg op that computes `out += a * b` with reduction
+    loops (matmul and its transposes, the convolutions and their gradients)
+    becomes loops around a register-tiled micro-kernel, when its output's
+    last index is a loop `j` that also indexes the contiguous last
+    dimension of `b` with coefficient 1, and `a` does not depend on `j`.
+    A loop `i` of the output that `a` depends on and `b` does not gives the
+    tile's rows. The kernel keeps `rows x vectors` accumulators of `lanes`
+    elements in registers for the whole reduction: per reduction step it
+    loads `vectors` vectors of `b` once, broadcasts `rows` scalars of `a`,
+    and issues `rows x vectors` FMAs. Tiles are chosen so that
+    `rows x vectors <= accumulators` (rows up to the extent of `i`,
+    vectors up to 4 and up to the extent of `j`); the last columns use
+    masked loads and stores, the last rows a one-row kernel. Loops run
+    outer parallel dims, then blocks of rows, then columns, then rows
+    inside the block, then the reductions, so that a block of `b` is reused
+    from cache by every row block.
+
+    With `parallel`, the outermost loop of an op with at least `min-work`
+    static points is an `scf.parallel` (see `dlc-parallelize`). Each
+    output element is accumulated in the op's reduction order whatever the
+    tiling and the thread count.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "Elements of one vector register (f32: 16 for AVX-512, 8 for "
+           "AVX2, 4 for SSE and NEON)">,
+    Option<"accumulators", "accumulators", "int64_t", "24",
+           "Vector registers the kernel may keep as accumulators">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Make the outermost loop of large ops an scf.parallel">,
+    Option<"minWork", "min-work", "int64_t", "16384",
+           "Smallest static iteration space run in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ParallelizePass : Pass<"dlc-parallelize", "func::FuncOp"> {
   let summary = "Runs the outer parallel loops of large linalg ops on threads";
   let description = [{

@@ -47,6 +47,15 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                        llvm::cl::desc("Run the outer loops of large ops on "
                                       "OpenMP threads (needs libomp)"),
                        llvm::cl::init(false)};
+  Option<int64_t> lanes{*this, "lanes",
+                        llvm::cl::desc("f32 elements of the target's widest "
+                                       "vector register (dlc-register-tile)"),
+                        llvm::cl::init(16)};
+  Option<int64_t> accumulators{
+      *this, "accumulators",
+      llvm::cl::desc("Vector registers a matmul/convolution kernel keeps as "
+                     "accumulators (dlc-register-tile)"),
+      llvm::cl::init(24)};
 };
 
 /// dlc (forward) -> dlc with gradient and train-step functions.

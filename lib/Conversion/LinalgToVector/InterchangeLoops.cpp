@@ -1,5 +1,6 @@
 // dlc-interchange-loops: reductions get a contiguous parallel loop innermost.
 #include "dlc/Conversion/Passes.h"
+#include "LoopAnalysis.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
@@ -10,18 +11,9 @@ namespace mlir::dlc {
 } // namespace mlir::dlc
 
 using namespace mlir;
+using mlir::dlc::hasUnitTerm;
 
 namespace {
-
-/// Whether `expr` is `d_pos` plus other terms (coefficient 1 on d_pos).
-bool hasUnitTerm(AffineExpr expr, unsigned pos) {
-  if (auto dim = dyn_cast<AffineDimExpr>(expr))
-    return dim.getPosition() == pos;
-  if (auto bin = dyn_cast<AffineBinaryOpExpr>(expr);
-      bin && bin.getKind() == AffineExprKind::Add)
-    return hasUnitTerm(bin.getLHS(), pos) || hasUnitTerm(bin.getRHS(), pos);
-  return false;
-}
 
 /// The loop order (old dims in new order) that puts the output's last loop
 /// innermost, or empty when that does not help.

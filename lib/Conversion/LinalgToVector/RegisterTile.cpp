@@ -1,0 +1,399 @@
+// dlc-register-tile: matmuls and convolutions as register-tiled vector FMAs.
+//
+// For `out[.., i, .., j] += a[.. i ..] * b[.., j + ..]` the kernel holds a
+// tile of `rows x vectors` output vectors in registers across the whole
+// reduction; each reduction step loads `vectors` vectors of `b` and
+// broadcasts `rows` scalars of `a`:
+//
+//   for outer parallel loops            (the first may be scf.parallel)
+//     for j0 in columns step vectors*lanes
+//       for i0 in rows step rows
+//         acc = out[i0.., j0..]
+//         for reduction loops: acc += broadcast(a[i0+r]) * b[j0..]
+//         out[i0.., j0..] = acc
+#include "dlc/Conversion/Passes.h"
+#include "LoopAnalysis.h"
+
+#include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_REGISTERTILEPASS
+#include "dlc/Conversion/Passes.h.inc"
+} // namespace mlir::dlc
+
+using namespace mlir;
+using mlir::dlc::hasUnitTerm;
+
+namespace {
+
+/// The roles of a `out += a * b` op's operands and loops.
+struct Contraction {
+  OpOperand *a = nullptr;   // broadcast: does not depend on j
+  OpOperand *b = nullptr;   // vector: contiguous along j
+  OpOperand *out = nullptr; // contiguous along j
+  unsigned j = 0;           // the vector loop
+  std::optional<unsigned> i; // the row loop: a depends on it, b does not
+};
+
+/// Whether the op's body is `yield out + x * y` over its two inputs.
+bool isMulAdd(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getNumArguments() != 3 || body->getOperations().size() != 3)
+    return false;
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArgument(2);
+  Value product = add.getLhs() == out   ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value x = body->getArgument(0), y = body->getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) ||
+         (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+bool isContiguousAlongLastDim(Value memref) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  return type && type.getRank() > 0 && type.isLastDimUnitStride();
+}
+
+bool dependsOn(AffineMap map, unsigned dim) {
+  return llvm::any_of(map.getResults(), [&](AffineExpr e) {
+    return e.isFunctionOfDim(dim);
+  });
+}
+
+std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+      op.hasIndexSemantics() || !isMulAdd(op))
+    return std::nullopt;
+  Contraction c;
+  c.out = op.getDpsInitOperand(0);
+  auto outType = cast<MemRefType>(c.out->get().getType());
+  if (!isa<FloatType>(outType.getElementType()) ||
+      !isContiguousAlongLastDim(c.out->get()))
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(c.out);
+  if (!outMap.isProjectedPermutation())
+    return std::nullopt;
+  c.j = cast<AffineDimExpr>(outMap.getResults().back()).getPosition();
+
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!dependsOn(map, c.j)) {
+      c.a = input;
+      continue;
+    }
+    ArrayRef<AffineExpr> results = map.getResults();
+    bool onlyLast = hasUnitTerm(results.back(), c.j) &&
+                    llvm::none_of(results.drop_back(), [&](AffineExpr e) {
+                      return e.isFunctionOfDim(c.j);
+                    });
+    if (onlyLast && isContiguousAlongLastDim(input->get()))
+      c.b = input;
+  }
+  if (!c.a || !c.b)
+    return std::nullopt;
+
+  // Rows: the output loop with the most iterations (the batch counts as
+  // many) that `a` reads along and `b` does not.
+  AffineMap aMap = op.getMatchingIndexingMap(c.a);
+  AffineMap bMap = op.getMatchingIndexingMap(c.b);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto extent = [&](unsigned d) {
+    return ShapedType::isDynamic(ranges[d]) ? INT64_MAX : ranges[d];
+  };
+  for (AffineExpr e : outMap.getResults().drop_back()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (dependsOn(aMap, d) && !dependsOn(bMap, d) &&
+        (!c.i || extent(d) > extent(*c.i)))
+      c.i = d;
+  }
+  return c;
+}
+
+/// Emits the loops and kernels of one contraction.
+class KernelEmitter {
+public:
+  KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
+                const Contraction &c, int64_t lanes, int64_t accumulators,
+                bool parallel)
+      : rewriter(rewriter), op(op), c(c), lanes(lanes), parallel(parallel),
+        loc(op.getLoc()) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    for (Range range : op.createLoopRanges(rewriter, loc))
+      sizes.push_back(
+          getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
+    Type element = cast<MemRefType>(c.out->get().getType()).getElementType();
+    vectorType = VectorType::get({lanes}, element);
+    maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    int64_t columns = ranges[c.j];
+    vectors = ShapedType::isDynamic(columns)
+                  ? 4
+                  : std::clamp<int64_t>(llvm::divideCeil(columns, lanes), 1, 4);
+    rows = 1;
+    if (c.i) {
+      rows = std::max<int64_t>(1, accumulators / vectors);
+      if (!ShapedType::isDynamic(ranges[*c.i]))
+        rows = std::min(rows, ranges[*c.i]);
+    }
+    staticColumns = ShapedType::isDynamic(columns)
+                        ? std::nullopt
+                        : std::optional<int64_t>(columns);
+  }
+
+  void emit() {
+    SmallVector<Value> ivs(op.getNumLoops(), Value());
+    SmallVector<unsigned> outer;
+    for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (type == utils::IteratorType::parallel && d != c.j && d != c.i)
+        outer.push_back(d);
+    emitOuter(outer, ivs);
+  }
+
+private:
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  }
+  Value add(Value x, int64_t offset) {
+    return offset == 0 ? x
+                       : arith::AddIOp::create(rewriter, loc, x, index(offset))
+                             .getResult();
+  }
+  /// `n` rounded down to a multiple of `step`.
+  Value floorTo(Value n, int64_t step) {
+    if (step == 1)
+      return n;
+    Value rem = arith::RemUIOp::create(rewriter, loc, n, index(step));
+    return arith::SubIOp::create(rewriter, loc, n, rem);
+  }
+
+  /// Builds `for iv in [lb, ub) step step` (an scf.parallel when asked) and
+  /// calls `body` inside it.
+  void loop(Value lb, Value ub, int64_t step, bool isParallel,
+            function_ref<void(Value)> body) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    Value iv;
+    if (isParallel) {
+      auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lb},
+                                         ValueRange{ub},
+                                         ValueRange{index(step)});
+      rewriter.setInsertionPoint(par.getBody()->getTerminator());
+      iv = par.getInductionVars()[0];
+    } else {
+      auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, index(step));
+      rewriter.setInsertionPoint(forOp.getBody()->getTerminator());
+      iv = forOp.getInductionVar();
+    }
+    body(iv);
+  }
+
+  void emitOuter(ArrayRef<unsigned> outer, SmallVector<Value> &ivs) {
+    if (outer.empty())
+      return emitRows(ivs);
+    bool first = llvm::all_of(ivs, [](Value v) { return !v; });
+    loop(index(0), sizes[outer.front()], 1, parallel && first, [&](Value iv) {
+      ivs[outer.front()] = iv;
+      emitOuter(outer.drop_front(), ivs);
+    });
+  }
+
+  void emitRows(SmallVector<Value> &ivs) {
+    if (!c.i)
+      return emitColumns(ivs, Value(), Value(), 1);
+    Value total = sizes[*c.i];
+    Value full = floorTo(total, rows);
+    bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
+    if (parallel && noOuter) {
+      // Threads take blocks of a few row tiles; each block sweeps all
+      // columns so that its rows of `a` stay in cache.
+      int64_t block = rows * 8;
+      loop(index(0), full, block, /*isParallel=*/true, [&](Value start) {
+        Value end = arith::MinUIOp::create(rewriter, loc,
+                                           add(start, block), full);
+        emitColumns(ivs, start, end, rows);
+      });
+    } else {
+      emitColumns(ivs, index(0), full, rows);
+    }
+    if (rows > 1)
+      emitColumns(ivs, full, total, 1);
+  }
+
+  /// Tiles of `tileRows` rows from `begin` to `end` (a multiple of
+  /// `tileRows` apart) across every column.
+  void emitColumns(SmallVector<Value> &ivs, Value begin, Value end,
+                   int64_t tileRows) {
+    int64_t width = vectors * lanes;
+    Value columns = sizes[c.j];
+    Value full = staticColumns ? index(*staticColumns / width * width)
+                               : floorTo(columns, width);
+    auto overRows = [&](Value j0, int64_t count, Value mask) {
+      if (!c.i)
+        return emitTile(ivs, Value(), 1, j0, count, mask);
+      loop(begin, end, tileRows, false, [&](Value i0) {
+        emitTile(ivs, i0, tileRows, j0, count, mask);
+      });
+    };
+    if (!staticColumns || *staticColumns >= width)
+      loop(index(0), full, width, false,
+           [&](Value j0) { overRows(j0, vectors, Value()); });
+    if (staticColumns) {
+      int64_t rest = *staticColumns % width;
+      if (rest == 0)
+        return;
+      Value mask;
+      if (rest % lanes != 0)
+        mask = vector::CreateMaskOp::create(rewriter, loc, maskType,
+                                            ValueRange{index(rest % lanes)});
+      overRows(full, llvm::divideCeil(rest, lanes), mask);
+      return;
+    }
+    loop(full, columns, lanes, false, [&](Value j0) {
+      Value left = arith::SubIOp::create(rewriter, loc, columns, j0);
+      Value count = arith::MinUIOp::create(rewriter, loc, left, index(lanes));
+      Value mask = vector::CreateMaskOp::create(rewriter, loc, maskType,
+                                                ValueRange{count});
+      overRows(j0, 1, mask);
+    });
+  }
+
+  SmallVector<Value> indices(OpBuilder &b, OpOperand *operand,
+                             ArrayRef<Value> ivs) {
+    SmallVector<Value> result;
+    for (AffineExpr e : op.getMatchingIndexingMap(operand).getResults())
+      result.push_back(affine::expandAffineExpr(b, loc, e, ivs, {}));
+    return result;
+  }
+
+  Value load(OpBuilder &b, OpOperand *operand, ArrayRef<Value> ivs,
+             Value mask) {
+    SmallVector<Value> idx = indices(b, operand, ivs);
+    if (!mask)
+      return vector::LoadOp::create(b, loc, vectorType, operand->get(), idx);
+    Value zero = arith::ConstantOp::create(
+        b, loc, vectorType, b.getZeroAttr(vectorType));
+    return vector::MaskedLoadOp::create(b, loc, vectorType, operand->get(),
+                                        idx, mask, zero);
+  }
+
+  /// One tile: `tileRows x count` accumulators at rows i0.. and columns
+  /// j0..; `mask` (if any) applies to the last vector of each row.
+  void emitTile(ArrayRef<Value> outerIvs, Value i0, int64_t tileRows, Value j0,
+                int64_t count, Value mask) {
+    SmallVector<Value> ivs(outerIvs);
+    auto at = [&](int64_t r, int64_t v) {
+      SmallVector<Value> p(ivs);
+      if (c.i)
+        p[*c.i] = add(i0, r);
+      p[c.j] = add(j0, v * lanes);
+      return p;
+    };
+    auto maskOf = [&](int64_t v) { return v == count - 1 ? mask : Value(); };
+
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < tileRows; ++r)
+      for (int64_t v = 0; v < count; ++v)
+        acc.push_back(load(rewriter, c.out, at(r, v), maskOf(v)));
+
+    SmallVector<unsigned> reductions;
+    SmallVector<Value> lbs, ubs, steps;
+    for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (type == utils::IteratorType::reduction) {
+        reductions.push_back(d);
+        lbs.push_back(index(0));
+        ubs.push_back(sizes[d]);
+        steps.push_back(index(1));
+      }
+    // Row and column indices are computed once, outside the reduction.
+    SmallVector<Value> rowIndex, columnIndex;
+    for (int64_t r = 0; r < tileRows; ++r)
+      rowIndex.push_back(c.i ? add(i0, r) : Value());
+    for (int64_t v = 0; v < count; ++v)
+      columnIndex.push_back(add(j0, v * lanes));
+
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, acc,
+        [&](OpBuilder &b, Location, ValueRange reductionIvs,
+            ValueRange partial) -> scf::ValueVector {
+          SmallVector<Value> p(ivs);
+          for (auto [d, iv] : llvm::zip(reductions, reductionIvs))
+            p[d] = iv;
+          SmallVector<Value> bVectors;
+          for (int64_t v = 0; v < count; ++v) {
+            p[c.j] = columnIndex[v];
+            bVectors.push_back(load(b, c.b, p, maskOf(v)));
+          }
+          scf::ValueVector next;
+          for (int64_t r = 0; r < tileRows; ++r) {
+            if (c.i)
+              p[*c.i] = rowIndex[r];
+            Value scalar = memref::LoadOp::create(b, loc, c.a->get(),
+                                                  indices(b, c.a, p));
+            Value splat =
+                vector::BroadcastOp::create(b, loc, vectorType, scalar);
+            for (int64_t v = 0; v < count; ++v)
+              next.push_back(vector::FMAOp::create(
+                  b, loc, splat, bVectors[v], partial[r * count + v]));
+          }
+          return next;
+        });
+
+    for (int64_t r = 0; r < tileRows; ++r)
+      for (int64_t v = 0; v < count; ++v) {
+        Value value = nest.results[r * count + v];
+        SmallVector<Value> idx = indices(rewriter, c.out, at(r, v));
+        if (Value m = maskOf(v))
+          vector::MaskedStoreOp::create(rewriter, loc, c.out->get(), idx, m,
+                                        value);
+        else
+          vector::StoreOp::create(rewriter, loc, value, c.out->get(), idx);
+      }
+  }
+
+  RewriterBase &rewriter;
+  linalg::LinalgOp op;
+  const Contraction &c;
+  int64_t lanes;
+  bool parallel;
+  Location loc;
+  SmallVector<Value> sizes;
+  VectorType vectorType, maskType;
+  int64_t vectors = 1, rows = 1;
+  std::optional<int64_t> staticColumns;
+};
+
+struct RegisterTilePass
+    : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::LinalgOp, Contraction>> candidates;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (std::optional<Contraction> c = matchContraction(op))
+        candidates.push_back({op, *c});
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, c] : candidates) {
+      int64_t work = 1;
+      for (int64_t size : op.getStaticLoopRanges())
+        if (!ShapedType::isDynamic(size))
+          work *= size;
+      rewriter.setInsertionPoint(op);
+      KernelEmitter(rewriter, op, c, lanes, accumulators,
+                    parallel && work >= minWork)
+          .emit();
+      rewriter.eraseOp(op);
+    }
+  }
+};
+
+} // namespace

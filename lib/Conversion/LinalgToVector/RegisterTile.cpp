@@ -160,20 +160,31 @@ public:
   }
 
 private:
+  /// Index constants, created once at the start of the op's block.
   Value index(int64_t value) {
-    return arith::ConstantIndexOp::create(rewriter, loc, value);
+    Value &constant = constants[value];
+    if (!constant) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(op->getBlock());
+      constant = arith::ConstantIndexOp::create(rewriter, loc, value);
+    }
+    return constant;
   }
   Value add(Value x, int64_t offset) {
     return offset == 0 ? x
-                       : arith::AddIOp::create(rewriter, loc, x, index(offset))
-                             .getResult();
+                       : rewriter.createOrFold<arith::AddIOp>(loc, x,
+                                                              index(offset));
   }
   /// `n` rounded down to a multiple of `step`.
   Value floorTo(Value n, int64_t step) {
     if (step == 1)
       return n;
-    Value rem = arith::RemUIOp::create(rewriter, loc, n, index(step));
-    return arith::SubIOp::create(rewriter, loc, n, rem);
+    Value rem = rewriter.createOrFold<arith::RemUIOp>(loc, n, index(step));
+    return rewriter.createOrFold<arith::SubIOp>(loc, n, rem);
+  }
+  static bool sameConstant(Value x, Value y) {
+    std::optional<int64_t> a = getConstantIntValue(x), b = getConstantIntValue(y);
+    return a && b && *a == *b;
   }
 
   /// Builds `for iv in [lb, ub) step step` (an scf.parallel when asked) and
@@ -224,7 +235,7 @@ private:
     } else {
       emitColumns(ivs, index(0), full, rows);
     }
-    if (rows > 1)
+    if (rows > 1 && !sameConstant(full, total))
       emitColumns(ivs, full, total, 1);
   }
 
@@ -279,8 +290,12 @@ private:
     SmallVector<Value> idx = indices(b, operand, ivs);
     if (!mask)
       return vector::LoadOp::create(b, loc, vectorType, operand->get(), idx);
-    Value zero = arith::ConstantOp::create(
-        b, loc, vectorType, b.getZeroAttr(vectorType));
+    if (!zero) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(op->getBlock());
+      zero = arith::ConstantOp::create(rewriter, loc, vectorType,
+                                       rewriter.getZeroAttr(vectorType));
+    }
     return vector::MaskedLoadOp::create(b, loc, vectorType, operand->get(),
                                         idx, mask, zero);
   }
@@ -366,7 +381,9 @@ private:
   bool parallel;
   Location loc;
   SmallVector<Value> sizes;
+  llvm::SmallDenseMap<int64_t, Value> constants;
   VectorType vectorType, maskType;
+  Value zero;
   int64_t vectors = 1, rows = 1;
   std::optional<int64_t> staticColumns;
 };

@@ -1,0 +1,121 @@
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1},canonicalize))' | FileCheck %s --check-prefix=PAR
+// `out += a * b` ops become register tiles of vector FMAs; everything else
+// is left to the later passes.
+
+#mapA = affine_map<(i, j, k) -> (i, k)>
+#mapB = affine_map<(i, j, k) -> (k, j)>
+#mapC = affine_map<(i, j, k) -> (i, j)>
+
+// 128 columns: tiles of 4 vectors of 16, so 24 / 4 = 6 rows. Full tiles of 6 rows,
+// then a one-row kernel for the last (batch % 6) rows.
+// CHECK-LABEL: func @matmul
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c64
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c6
+// CHECK-COUNT-24: vector.load %arg2
+// CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(
+// CHECK-COUNT-4: vector.load %arg1
+// CHECK: memref.load %arg0
+// CHECK-COUNT-24: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-24: vector.store
+// The remaining rows, one at a time.
+// CHECK: scf.for %{{.*}} step %c64
+// CHECK: scf.for %{{.*}} step %c1
+// CHECK-COUNT-4: vector.load %arg2
+// CHECK: scf.for
+// CHECK-COUNT-4: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: return
+// PAR-LABEL: func @matmul
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c48)
+// PAR: arith.minui
+// PAR-NOT: scf.parallel
+// PAR: return
+func.func @matmul(%a: memref<?x32xf32>, %b: memref<32x128xf32>, %c: memref<?x128xf32>) {
+  linalg.generic {indexing_maps = [#mapA, #mapB, #mapC],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x32xf32>, memref<32x128xf32>) outs(%c : memref<?x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A convolution's input gradient (x - kx: contiguous along x) on 6 columns:
+// one masked vector (6 of 16 lanes), rows along the channels (c, which the
+// filter reads and the gradient does not).
+// CHECK-LABEL: func @conv_masked
+// CHECK: scf.for %[[N:.*]] = %c0 to %{{.*}} step %c1
+// CHECK: scf.for %[[Y:.*]] = %c0 to %c6 step %c1
+// CHECK: %[[MASK:.*]] = vector.constant_mask [6] : vector<16xi1>
+// CHECK-COUNT-4: vector.maskedload %arg2[{{.*}}], %[[MASK]]
+// CHECK: scf.for %{{.*}} = %c0 to %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: vector.maskedload %arg0[{{.*}}], %[[MASK]]
+// CHECK-COUNT-4: vector.fma
+// CHECK-COUNT-4: vector.maskedstore %arg2[{{.*}}], %[[MASK]]
+// CHECK-NOT: vector.fma
+// CHECK: return
+// PAR-LABEL: func @conv_masked
+// PAR: scf.parallel
+// PAR-NOT: scf.parallel
+// PAR: return
+func.func @conv_masked(%dy: memref<?x8x8x8xf32>, %w: memref<8x4x3x3xf32>, %dx: memref<?x4x6x6xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, y, x, f, ky, kx) -> (n, f, y - ky + 2, x - kx + 2)>,
+                                   affine_map<(n, c, y, x, f, ky, kx) -> (f, c, ky, kx)>,
+                                   affine_map<(n, c, y, x, f, ky, kx) -> (n, c, y, x)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%dy, %w : memref<?x8x8x8xf32>, memref<8x4x3x3xf32>) outs(%dx : memref<?x4x6x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Not `out += a * b`: left alone.
+// CHECK-LABEL: func @max_reduction
+// CHECK: linalg.generic
+// CHECK-NOT: vector.fma
+func.func @max_reduction(%a: memref<?x32xf32>, %b: memref<32x128xf32>, %c: memref<?x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x32xf32>, memref<32x128xf32>) outs(%c : memref<?x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.maximumf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A strided convolution reads b with stride 2 along j: no contiguous
+// vector, left alone.
+// CHECK-LABEL: func @strided
+// CHECK: linalg.generic
+// CHECK-NOT: vector.fma
+func.func @strided(%x: memref<?x4x16x16xf32>, %w: memref<8x4x3x3xf32>, %y: memref<?x8x7x7xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, f, oy, ox, c, ky, kx) -> (n, c, oy * 2 + ky, ox * 2 + kx)>,
+                                   affine_map<(n, f, oy, ox, c, ky, kx) -> (f, c, ky, kx)>,
+                                   affine_map<(n, f, oy, ox, c, ky, kx) -> (n, f, oy, ox)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<?x4x16x16xf32>, memref<8x4x3x3xf32>) outs(%y : memref<?x8x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

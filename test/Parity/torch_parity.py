@@ -26,6 +26,8 @@ p.add_argument("--model", required=True)
 p.add_argument("--case", required=True)
 p.add_argument("--workdir", required=True)
 p.add_argument("--steps", type=int, default=10)
+p.add_argument("--rows", type=int, default=24,
+               help="samples, all in one batch (odd sizes test the kernels' tails)")
 args = p.parse_args()
 w = args.workdir
 os.makedirs(w, exist_ok=True)
@@ -156,6 +158,11 @@ CASES = {
         torch.relu(x @ P["w1"] + P["b1"]) @ P["w2"] + P["b2"], y.long()),
         64, 10, opt(torch.optim.AdamW, lr=0.001, weight_decay=0.01), None),
     "linreg": (linreg, 4, None, sgd(lr=0.1), None),
+    # Widths that no register tile divides: 37 inputs, 150 hidden (two
+    # 64-wide tiles and 22 columns: one vector and a masked one), 5 classes.
+    "odd_mlp": (lambda P, x, y: F.cross_entropy(
+        torch.relu(x @ P["w1"] + P["b1"]) @ P["w2"] + P["b2"], y.long()),
+        37, 5, sgd(lr=0.05, momentum=0.9), None),
     "activations": (activations, 5, 3, opt(torch.optim.Adam, lr=0.01),
                     lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
     "regression_mlp": (regression_mlp, 3, None,
@@ -217,7 +224,7 @@ def write_csv(path, x, y):
 
 
 rng = np.random.default_rng(7)
-rows = 24
+rows = args.rows
 x = rng.normal(size=(rows, features)).astype(np.float32)
 if classes is None:
     y = rng.normal(size=rows).astype(np.float32)

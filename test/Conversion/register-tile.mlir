@@ -101,8 +101,9 @@ func.func @max_reduction(%a: memref<?x32xf32>, %b: memref<32x128xf32>, %c: memre
 
 // -----
 
-// A strided convolution reads b with stride 2 along j: no contiguous
-// vector, left alone.
+// A strided convolution reads its input with stride 2 along the output's
+// last loop, and its only reduction both inputs read contiguously is 3 wide
+// (under a quarter of a vector): left alone.
 // CHECK-LABEL: func @strided
 // CHECK: linalg.generic
 // CHECK-NOT: vector.fma
@@ -112,6 +113,42 @@ func.func @strided(%x: memref<?x4x16x16xf32>, %w: memref<8x4x3x3xf32>, %y: memre
                                    affine_map<(n, f, oy, ox, c, ky, kx) -> (n, f, oy, ox)>],
                   iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
       ins(%x, %w : memref<?x4x16x16xf32>, memref<8x4x3x3xf32>) outs(%y : memref<?x8x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A convolution's filter gradient: the output's last loop is the 3-wide
+// kernel column, but both inputs are contiguous along the 20-wide reduction
+// x. Dot tiles: 8 filters x 3 kernel columns of partial sums along x (one
+// full vector, then a masked one of 4 lanes), added across lanes at the end.
+// CHECK-LABEL: func @filter_gradient
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1 iter_args
+// CHECK-COUNT-8: vector.load %arg0
+// CHECK-COUNT-3: vector.load %arg1
+// CHECK-COUNT-24: vector.fma
+// CHECK: vector.constant_mask [4]
+// CHECK-COUNT-8: vector.maskedload %arg0
+// CHECK-COUNT-3: vector.maskedload %arg1
+// CHECK-COUNT-24: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-24: vector.reduction <add>
+// CHECK-NOT: vector.fma
+// CHECK: return
+func.func @filter_gradient(%dy: memref<?x8x6x20xf32>, %x: memref<?x4x8x22xf32>, %dw: memref<8x4x3x3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(f, c, ky, kx, n, y, x) -> (n, f, y, x)>,
+                                   affine_map<(f, c, ky, kx, n, y, x) -> (n, c, y + ky, x + kx)>,
+                                   affine_map<(f, c, ky, kx, n, y, x) -> (f, c, ky, kx)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%dy, %x : memref<?x8x6x20xf32>, memref<?x4x8x22xf32>) outs(%dw : memref<8x4x3x3xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %m : f32

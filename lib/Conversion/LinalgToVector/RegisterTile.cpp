@@ -32,11 +32,22 @@ namespace {
 
 /// The roles of a `out += a * b` op's operands and loops.
 struct Contraction {
-  OpOperand *a = nullptr;   // broadcast: does not depend on j
-  OpOperand *b = nullptr;   // vector: contiguous along j
-  OpOperand *out = nullptr; // contiguous along j
-  unsigned j = 0;           // the vector loop
-  std::optional<unsigned> i; // the row loop: a depends on it, b does not
+  enum class Kind {
+    /// Vectors along an output loop `j`: acc[i][j..] += a[i] * b[j..].
+    OuterProduct,
+    /// Vectors along a reduction loop `j` both inputs read contiguously:
+    /// acc[i][col] += a[i][j..] * b[col][j..], summed across lanes at the
+    /// end (a convolution's filter gradient, where the output's last loop
+    /// is the 3-wide kernel column).
+    Dot,
+  };
+  Kind kind = Kind::OuterProduct;
+  OpOperand *a = nullptr;   // outer product: does not depend on j
+  OpOperand *b = nullptr;   // contiguous along j
+  OpOperand *out = nullptr;
+  unsigned j = 0;            // the vector loop
+  std::optional<unsigned> i; // rows: a depends on it, b does not
+  std::optional<unsigned> col; // dot: b depends on it, a does not (static)
 };
 
 /// Whether the op's body is `yield out + x * y` over its two inputs.
@@ -70,52 +81,76 @@ bool dependsOn(AffineMap map, unsigned dim) {
   });
 }
 
-std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
+/// Whether `operand` reads consecutive elements along loop `d`: its last
+/// index is `d` plus other loops, `d` appears nowhere else, and its memref
+/// is contiguous along the last dimension.
+bool isContiguousAlong(linalg::LinalgOp op, OpOperand *operand, unsigned d) {
+  ArrayRef<AffineExpr> results =
+      op.getMatchingIndexingMap(operand).getResults();
+  return !results.empty() && hasUnitTerm(results.back(), d) &&
+         llvm::none_of(results.drop_back(),
+                       [&](AffineExpr e) { return e.isFunctionOfDim(d); }) &&
+         isContiguousAlongLastDim(operand->get());
+}
+
+std::optional<Contraction> matchContraction(linalg::LinalgOp op,
+                                            int64_t lanes) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
       op.hasIndexSemantics() || !isMulAdd(op))
     return std::nullopt;
-  Contraction c;
-  c.out = op.getDpsInitOperand(0);
-  auto outType = cast<MemRefType>(c.out->get().getType());
+  OpOperand *out = op.getDpsInitOperand(0);
+  auto outType = cast<MemRefType>(out->get().getType());
   if (!isa<FloatType>(outType.getElementType()) ||
-      !isContiguousAlongLastDim(c.out->get()))
+      !isContiguousAlongLastDim(out->get()))
     return std::nullopt;
-  AffineMap outMap = op.getMatchingIndexingMap(c.out);
+  AffineMap outMap = op.getMatchingIndexingMap(out);
   if (!outMap.isProjectedPermutation())
     return std::nullopt;
-  c.j = cast<AffineDimExpr>(outMap.getResults().back()).getPosition();
-
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    if (!dependsOn(map, c.j)) {
-      c.a = input;
-      continue;
-    }
-    ArrayRef<AffineExpr> results = map.getResults();
-    bool onlyLast = hasUnitTerm(results.back(), c.j) &&
-                    llvm::none_of(results.drop_back(), [&](AffineExpr e) {
-                      return e.isFunctionOfDim(c.j);
-                    });
-    if (onlyLast && isContiguousAlongLastDim(input->get()))
-      c.b = input;
-  }
-  if (!c.a || !c.b)
-    return std::nullopt;
-
-  // Rows: the output loop with the most iterations (the batch counts as
-  // many) that `a` reads along and `b` does not.
-  AffineMap aMap = op.getMatchingIndexingMap(c.a);
-  AffineMap bMap = op.getMatchingIndexingMap(c.b);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   auto extent = [&](unsigned d) {
     return ShapedType::isDynamic(ranges[d]) ? INT64_MAX : ranges[d];
   };
-  for (AffineExpr e : outMap.getResults().drop_back()) {
+  auto mapOf = [&](OpOperand *operand) {
+    return op.getMatchingIndexingMap(operand);
+  };
+  OpOperand *x = op.getDpsInputOperand(0), *y = op.getDpsInputOperand(1);
+
+  std::optional<Contraction> outer;
+  unsigned last = cast<AffineDimExpr>(outMap.getResults().back()).getPosition();
+  for (auto [a, b] : {std::pair(x, y), std::pair(y, x)})
+    if (!outer && !dependsOn(mapOf(a), last) && isContiguousAlong(op, b, last))
+      outer = Contraction{Contraction::Kind::OuterProduct, a, b, out, last,
+                          std::nullopt, std::nullopt};
+  std::optional<Contraction> dot;
+  for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (type == utils::IteratorType::reduction && extent(d) >= lanes / 4 &&
+        isContiguousAlong(op, x, d) && isContiguousAlong(op, y, d) &&
+        (!dot || extent(d) > extent(dot->j)))
+      dot = Contraction{Contraction::Kind::Dot, x, y, out, unsigned(d),
+                        std::nullopt, std::nullopt};
+  // Full vectors along the output beat everything; else the longer of the
+  // two vector loops.
+  std::optional<Contraction> c = outer;
+  if (dot && (!outer || (extent(last) < lanes && extent(dot->j) > extent(last))))
+    c = dot;
+  if (!c)
+    return std::nullopt;
+
+  // Rows: the output loop with the most iterations (the batch counts as
+  // many) that `a` reads along and `b` does not. A dot's columns: the last
+  // output loop with a static extent that `b` reads along and `a` does not.
+  AffineMap aMap = mapOf(c->a), bMap = mapOf(c->b);
+  for (AffineExpr e : outMap.getResults()) {
     unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (c->kind == Contraction::Kind::OuterProduct && d == c->j)
+      continue;
     if (dependsOn(aMap, d) && !dependsOn(bMap, d) &&
-        (!c.i || extent(d) > extent(*c.i)))
-      c.i = d;
+        (!c->i || extent(d) > extent(*c->i)))
+      c->i = d;
+    if (c->kind == Contraction::Kind::Dot && dependsOn(bMap, d) &&
+        !dependsOn(aMap, d) && !ShapedType::isDynamic(ranges[d]))
+      c->col = d;
   }
   return c;
 }
@@ -135,6 +170,15 @@ public:
     Type element = cast<MemRefType>(c.out->get().getType()).getElementType();
     vectorType = VectorType::get({lanes}, element);
     maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    if (c.kind == Contraction::Kind::Dot) {
+      cols = c.col ? std::min<int64_t>(ranges[*c.col], 4) : 1;
+      rows = std::max<int64_t>(1, accumulators / cols);
+      if (c.i && !ShapedType::isDynamic(ranges[*c.i]))
+        rows = std::min(rows, ranges[*c.i]);
+      if (!c.i)
+        rows = 1;
+      return;
+    }
     int64_t columns = ranges[c.j];
     vectors = ShapedType::isDynamic(columns)
                   ? 4
@@ -154,7 +198,8 @@ public:
     SmallVector<Value> ivs(op.getNumLoops(), Value());
     SmallVector<unsigned> outer;
     for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
-      if (type == utils::IteratorType::parallel && d != c.j && d != c.i)
+      if (type == utils::IteratorType::parallel && d != c.j && d != c.i &&
+          d != c.col)
         outer.push_back(d);
     emitOuter(outer, ivs);
   }
@@ -181,10 +226,6 @@ private:
       return n;
     Value rem = rewriter.createOrFold<arith::RemUIOp>(loc, n, index(step));
     return rewriter.createOrFold<arith::SubIOp>(loc, n, rem);
-  }
-  static bool sameConstant(Value x, Value y) {
-    std::optional<int64_t> a = getConstantIntValue(x), b = getConstantIntValue(y);
-    return a && b && *a == *b;
   }
 
   /// Builds `for iv in [lb, ub) step step` (an scf.parallel when asked) and
@@ -217,7 +258,142 @@ private:
     });
   }
 
+  /// Calls `body(start, count)` for tiles of `tile` iterations of
+  /// [0, total), then for the rest: one tile of the static remainder, or
+  /// single iterations when `total` is not known.
+  void forTiles(Value total, int64_t tile, bool isParallel,
+                function_ref<void(Value, int64_t)> body) {
+    Value full = floorTo(total, tile);
+    std::optional<int64_t> known = getConstantIntValue(total);
+    if (!known || *known >= tile)
+      loop(index(0), full, tile, isParallel,
+           [&](Value start) { body(start, tile); });
+    if (known && *known % tile != 0)
+      body(full, *known % tile);
+    else if (!known && tile > 1)
+      loop(full, total, 1, false, [&](Value start) { body(start, 1); });
+  }
+
+  void emitDot(SmallVector<Value> &ivs) {
+    bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
+    auto columns = [&](Value i0, int64_t tileRows) {
+      if (!c.col)
+        return emitDotTile(ivs, i0, tileRows, Value(), 1);
+      forTiles(sizes[*c.col], cols, false, [&](Value c0, int64_t tileCols) {
+        emitDotTile(ivs, i0, tileRows, c0, tileCols);
+      });
+    };
+    if (!c.i)
+      return columns(Value(), 1);
+    forTiles(sizes[*c.i], rows, parallel && noOuter, columns);
+  }
+
+  /// A dot tile: `tileRows x tileCols` vectors of partial sums along the
+  /// reduction loop j, each added across its lanes into one output element.
+  void emitDotTile(ArrayRef<Value> outerIvs, Value i0, int64_t tileRows,
+                   Value c0, int64_t tileCols) {
+    SmallVector<Value> ivs(outerIvs);
+    SmallVector<Value> rowIndex, colIndex;
+    for (int64_t r = 0; r < tileRows; ++r)
+      rowIndex.push_back(c.i ? add(i0, r) : Value());
+    for (int64_t k = 0; k < tileCols; ++k)
+      colIndex.push_back(c.col ? add(c0, k) : Value());
+    Value total = sizes[c.j];
+    Value full = floorTo(total, lanes);
+    std::optional<int64_t> known = getConstantIntValue(total);
+
+    // One step along j: tileRows vectors of a, tileCols vectors of b.
+    auto step = [&](OpBuilder &b, SmallVector<Value> p, Value j0,
+                    ValueRange partial, Value mask) {
+      p[c.j] = j0;
+      SmallVector<Value> aVectors, bVectors;
+      for (int64_t r = 0; r < tileRows; ++r) {
+        if (c.i)
+          p[*c.i] = rowIndex[r];
+        aVectors.push_back(load(b, c.a, p, mask));
+      }
+      for (int64_t k = 0; k < tileCols; ++k) {
+        if (c.col)
+          p[*c.col] = colIndex[k];
+        bVectors.push_back(load(b, c.b, p, mask));
+      }
+      scf::ValueVector next;
+      for (int64_t r = 0; r < tileRows; ++r)
+        for (int64_t k = 0; k < tileCols; ++k)
+          next.push_back(vector::FMAOp::create(
+              b, loc, aVectors[r], bVectors[k], partial[r * tileCols + k]));
+      return next;
+    };
+    auto alongJ = [&](OpBuilder &b, SmallVector<Value> p,
+                      ValueRange partial) -> scf::ValueVector {
+      auto main = scf::ForOp::create(
+          b, loc, index(0), full, index(lanes), partial,
+          [&](OpBuilder &nb, Location, Value j0, ValueRange args) {
+            scf::YieldOp::create(nb, loc, step(nb, p, j0, args, Value()));
+          });
+      scf::ValueVector result(main.getResults());
+      if (known && *known % lanes != 0) {
+        Value mask = vector::CreateMaskOp::create(
+            b, loc, maskType, ValueRange{index(*known % lanes)});
+        result = step(b, p, full, result, mask);
+      } else if (!known) {
+        auto rest = scf::ForOp::create(
+            b, loc, full, total, index(lanes), result,
+            [&](OpBuilder &nb, Location, Value j0, ValueRange args) {
+              Value left = arith::SubIOp::create(nb, loc, total, j0);
+              Value mask = vector::CreateMaskOp::create(nb, loc, maskType,
+                                                        ValueRange{left});
+              scf::YieldOp::create(nb, loc, step(nb, p, j0, args, mask));
+            });
+        result = scf::ValueVector(rest.getResults());
+      }
+      return result;
+    };
+
+    SmallVector<Value> acc(tileRows * tileCols, zeroVector());
+    SmallVector<unsigned> reductions;
+    SmallVector<Value> lbs, ubs, steps;
+    for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
+      if (type == utils::IteratorType::reduction && d != c.j) {
+        reductions.push_back(d);
+        lbs.push_back(index(0));
+        ubs.push_back(sizes[d]);
+        steps.push_back(index(1));
+      }
+    scf::ValueVector sums;
+    if (reductions.empty()) {
+      sums = alongJ(rewriter, ivs, acc);
+    } else {
+      sums = scf::buildLoopNest(
+                 rewriter, loc, lbs, ubs, steps, acc,
+                 [&](OpBuilder &b, Location, ValueRange reductionIvs,
+                     ValueRange partial) {
+                   SmallVector<Value> p(ivs);
+                   for (auto [d, iv] : llvm::zip(reductions, reductionIvs))
+                     p[d] = iv;
+                   return alongJ(b, p, partial);
+                 })
+                 .results;
+    }
+    for (int64_t r = 0; r < tileRows; ++r)
+      for (int64_t k = 0; k < tileCols; ++k) {
+        SmallVector<Value> p(ivs);
+        if (c.i)
+          p[*c.i] = rowIndex[r];
+        if (c.col)
+          p[*c.col] = colIndex[k];
+        SmallVector<Value> idx = indices(rewriter, c.out, p);
+        Value sum = vector::ReductionOp::create(
+            rewriter, loc, vector::CombiningKind::ADD, sums[r * tileCols + k]);
+        Value old = memref::LoadOp::create(rewriter, loc, c.out->get(), idx);
+        Value updated = arith::AddFOp::create(rewriter, loc, old, sum);
+        memref::StoreOp::create(rewriter, loc, updated, c.out->get(), idx);
+      }
+  }
+
   void emitRows(SmallVector<Value> &ivs) {
+    if (c.kind == Contraction::Kind::Dot)
+      return emitDot(ivs);
     if (!c.i)
       return emitColumns(ivs, Value(), Value(), 1);
     Value total = sizes[*c.i];
@@ -235,7 +411,12 @@ private:
     } else {
       emitColumns(ivs, index(0), full, rows);
     }
-    if (rows > 1 && !sameConstant(full, total))
+    // The last rows: one tile of them when their number is known, else one
+    // row at a time.
+    std::optional<int64_t> known = getConstantIntValue(total);
+    if (known && *known % rows != 0)
+      emitColumns(ivs, full, total, *known % rows);
+    else if (!known && rows > 1)
       emitColumns(ivs, full, total, 1);
   }
 
@@ -277,6 +458,17 @@ private:
     });
   }
 
+  /// A zero vector, created once at the start of the op's block.
+  Value zeroVector() {
+    if (!zero) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(op->getBlock());
+      zero = arith::ConstantOp::create(rewriter, loc, vectorType,
+                                       rewriter.getZeroAttr(vectorType));
+    }
+    return zero;
+  }
+
   SmallVector<Value> indices(OpBuilder &b, OpOperand *operand,
                              ArrayRef<Value> ivs) {
     SmallVector<Value> result;
@@ -290,14 +482,8 @@ private:
     SmallVector<Value> idx = indices(b, operand, ivs);
     if (!mask)
       return vector::LoadOp::create(b, loc, vectorType, operand->get(), idx);
-    if (!zero) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(op->getBlock());
-      zero = arith::ConstantOp::create(rewriter, loc, vectorType,
-                                       rewriter.getZeroAttr(vectorType));
-    }
     return vector::MaskedLoadOp::create(b, loc, vectorType, operand->get(),
-                                        idx, mask, zero);
+                                        idx, mask, zeroVector());
   }
 
   /// One tile: `tileRows x count` accumulators at rows i0.. and columns
@@ -384,7 +570,7 @@ private:
   llvm::SmallDenseMap<int64_t, Value> constants;
   VectorType vectorType, maskType;
   Value zero;
-  int64_t vectors = 1, rows = 1;
+  int64_t vectors = 1, rows = 1, cols = 1;
   std::optional<int64_t> staticColumns;
 };
 
@@ -395,7 +581,7 @@ struct RegisterTilePass
   void runOnOperation() override {
     SmallVector<std::pair<linalg::LinalgOp, Contraction>> candidates;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (std::optional<Contraction> c = matchContraction(op))
+      if (std::optional<Contraction> c = matchContraction(op, lanes))
         candidates.push_back({op, *c});
     });
     IRRewriter rewriter(&getContext());

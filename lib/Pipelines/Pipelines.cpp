@@ -73,6 +73,8 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   }
   if (options.threads)
     pm.addNestedPass<func::FuncOp>(createParallelizePass());
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   addPipeline(pm, "func.func(convert-linalg-to-loops),"
                   "func.func(lower-vector-multi-reduction),"
                   "convert-vector-to-scf,lower-affine,"

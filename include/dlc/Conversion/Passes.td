@@ -118,6 +118,20 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def ApproximateMathPass : Pass<"dlc-approximate-math", "func::FuncOp"> {
+  let summary = "Replaces f32 transcendental functions with polynomials";
+  let description = [{
+    `math.tanh`, `exp`, `expm1`, `log`, `log1p`, `log2`, `erf`, `atan`,
+    `atan2`, `sin`, `cos` and `cbrt` on f32 (scalars and vectors) become
+    MLIR's polynomial approximations (`populateMathPolynomialApproximationPatterns`):
+    plain arithmetic that LLVM vectorizes, instead of scalar libm calls in
+    every loop. f64 is left to libm (gradcheck runs in f64). The accuracy
+    against libm is measured in test/Runtime/approximate-math.test.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def ParallelizePass : Pass<"dlc-parallelize", "func::FuncOp"> {
   let summary = "Runs the outer parallel loops of large linalg ops on threads";
   let description = [{

@@ -192,6 +192,13 @@ public:
     staticColumns = ShapedType::isDynamic(columns)
                         ? std::nullopt
                         : std::optional<int64_t>(columns);
+    if (op.getNumReductionLoops() == 1) {
+      unsigned d = 0;
+      while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
+        ++d;
+      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock)
+        blocked = d;
+    }
   }
 
   void emit() {
@@ -394,23 +401,39 @@ private:
   void emitRows(SmallVector<Value> &ivs) {
     if (c.kind == Contraction::Kind::Dot)
       return emitDot(ivs);
+    // A matmul's single long reduction is cut into blocks of kBlock: each
+    // block's panel of `b` stays in cache while every row tile reads it,
+    // and the rows of `a` that a block of row tiles reads stay in cache
+    // across all column tiles. Accumulators go through the output between
+    // blocks, in f32 as in registers: the sums are the same.
+    if (blocked) {
+      Value total = sizes[*blocked];
+      loop(index(0), total, kBlock, false, [&](Value start) {
+        reductionBegin = start;
+        reductionEnd =
+            arith::MinUIOp::create(rewriter, loc, add(start, kBlock), total);
+        emitRowBlocks(ivs);
+      });
+      return;
+    }
+    emitRowBlocks(ivs);
+  }
+
+  void emitRowBlocks(SmallVector<Value> &ivs) {
     if (!c.i)
       return emitColumns(ivs, Value(), Value(), 1);
     Value total = sizes[*c.i];
     Value full = floorTo(total, rows);
     bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
-    if (parallel && noOuter) {
-      // Threads take blocks of a few row tiles; each block sweeps all
-      // columns so that its rows of `a` stay in cache.
-      int64_t block = rows * 8;
-      loop(index(0), full, block, /*isParallel=*/true, [&](Value start) {
-        Value end = arith::MinUIOp::create(rewriter, loc,
-                                           add(start, block), full);
-        emitColumns(ivs, start, end, rows);
-      });
-    } else {
-      emitColumns(ivs, index(0), full, rows);
-    }
+    // Blocks of a few row tiles (a thread's share of the work when
+    // parallel); each block sweeps all columns so that its rows of `a`
+    // stay in cache.
+    int64_t block = rows * 8;
+    loop(index(0), full, block, parallel && noOuter, [&](Value start) {
+      Value end = arith::MinUIOp::create(rewriter, loc, add(start, block),
+                                         full);
+      emitColumns(ivs, start, end, rows);
+    });
     // The last rows: one tile of them when their number is known, else one
     // row at a time.
     std::optional<int64_t> known = getConstantIntValue(total);
@@ -510,8 +533,9 @@ private:
     for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
       if (type == utils::IteratorType::reduction) {
         reductions.push_back(d);
-        lbs.push_back(index(0));
-        ubs.push_back(sizes[d]);
+        bool isBlocked = blocked && d == *blocked;
+        lbs.push_back(isBlocked ? reductionBegin : index(0));
+        ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
         steps.push_back(index(1));
       }
     // Row and column indices are computed once, outside the reduction.
@@ -571,6 +595,10 @@ private:
   VectorType vectorType, maskType;
   Value zero;
   int64_t vectors = 1, rows = 1, cols = 1;
+  /// The blocked reduction loop (a matmul's) and the current block.
+  std::optional<unsigned> blocked;
+  Value reductionBegin, reductionEnd;
+  static constexpr int64_t kBlock = 512;
   std::optional<int64_t> staticColumns;
 };
 

@@ -30,6 +30,48 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     if (rhsRank == 2 && resultType.isDynamicDim(resultType.getRank() - 1))
       sizes.push_back(tensor::DimOp::create(rewriter, loc, rhs, 1));
     Value init = createFilled(rewriter, loc, resultType, sizes, 0.0);
+    // Transposed operands (the gradients x^T @ dy and dy @ w^T) are read
+    // through the matmul's indexing maps instead of being copied. The
+    // register-tiled kernels take either layout: a transposed left operand
+    // is broadcast element by element anyway, and a transposed right one
+    // makes both operands contiguous along the reduction (a dot kernel,
+    // worth it when the reduction fills vectors: 64 or more, or the batch).
+    auto transposeOf = [](Value v) -> Value {
+      auto t = v.getDefiningOp<TransposeOp>();
+      return t && t.getPermutation() == ArrayRef<int64_t>{1, 0}
+                 ? t.getOperand()
+                 : Value();
+    };
+    Value lhsT, rhsT;
+    if (lhsRank == 2 && rhsRank == 2) {
+      lhsT = transposeOf(op.getLhs());
+      rhsT = transposeOf(op.getRhs());
+      int64_t k = op.getRhs().getType().getDimSize(0);
+      if (rhsT && !ShapedType::isDynamic(k) && k < 64)
+        rhsT = Value();
+    }
+    if (lhsT || rhsT) {
+      MLIRContext *ctx = rewriter.getContext();
+      AffineExpr i, j, k;
+      bindDims(ctx, i, j, k);
+      SmallVector<AffineMap> maps = {
+          AffineMap::get(3, 0, lhsT ? ArrayRef{k, i} : ArrayRef{i, k}, ctx),
+          AffineMap::get(3, 0, rhsT ? ArrayRef{j, k} : ArrayRef{k, j}, ctx),
+          AffineMap::get(3, 0, {i, j}, ctx)};
+      SmallVector<utils::IteratorType> iterators = {
+          utils::IteratorType::parallel, utils::IteratorType::parallel,
+          utils::IteratorType::reduction};
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, resultType,
+          ValueRange{lhsT ? lhsT : lhs, rhsT ? rhsT : rhs}, init, maps,
+          iterators, [](OpBuilder &b, Location l, ValueRange args) {
+            Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+            linalg::YieldOp::create(
+                b, l, ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+          });
+      rewriter.replaceOp(op, generic->getResults());
+      return success();
+    }
     SmallVector<Value, 2> inputs{lhs, rhs}; // a ValueRange would dangle
     Operation *result;
     if (lhsRank == 2 && rhsRank == 2)

@@ -18,6 +18,32 @@ MemRefType memrefFor(Type type) {
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
+/// An elementwise update `new = f(old, ...)` of an argument (an optimizer
+/// step) that writes a fresh tensor is made to write into `old` itself:
+/// bufferization then updates the caller's buffer in place instead of
+/// computing into a temporary and copying it back. Each element is read
+/// before it is written; a later reader of the old value gets a copy from
+/// bufferization's conflict analysis.
+void updateInPlace(Value result, bufferization::ToTensorOp old) {
+  auto generic = result.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops())
+    return;
+  OpOperand *init = generic.getDpsInitOperand(0);
+  if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
+      !generic.getMatchingIndexingMap(init).isIdentity() ||
+      generic.payloadUsesValueFromOperand(init))
+    return;
+  bool readsOld = llvm::any_of(generic.getDpsInputOperands(), [&](OpOperand *in) {
+    return in->get() == old.getResult() &&
+           generic.getMatchingIndexingMap(in).isIdentity();
+  });
+  if (!readsOld)
+    return;
+  init->set(old.getResult());
+  old.setWritable(true);
+}
+
 LogicalResult lowerABI(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
   Block &body = func.getBody().front();
@@ -30,6 +56,7 @@ LogicalResult lowerABI(func::FuncOp func) {
   OpBuilder b = OpBuilder::atBlockBegin(&body);
   unsigned numArgs = func.getNumArguments();
   SmallVector<Value> buffers;
+  SmallVector<bufferization::ToTensorOp> tensors;
   for (unsigned i = 0; i < numArgs; ++i) {
     BlockArgument arg = body.getArgument(i);
     MemRefType memref = memrefFor(arg.getType());
@@ -40,6 +67,7 @@ LogicalResult lowerABI(func::FuncOp func) {
         /*restrict=*/true, /*writable=*/false);
     arg.replaceAllUsesExcept(toTensor.getResult(), toTensor);
     buffers.push_back(arg);
+    tensors.push_back(toTensor);
   }
 
   // Results: written into their aliased argument or a new output argument.
@@ -52,6 +80,7 @@ LogicalResult lowerABI(func::FuncOp func) {
         return func.emitError() << "result " << i
                                 << " aliases an argument of another type";
       dest = buffers[index];
+      updateInPlace(v, tensors[index]);
     } else {
       if (!isa<RankedTensorType>(v.getType()))
         return func.emitError("expected ranked tensor results");

@@ -170,9 +170,17 @@ public:
     Type element = cast<MemRefType>(c.out->get().getType()).getElementType();
     vectorType = VectorType::get({lanes}, element);
     maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    if (op.getNumReductionLoops() == 1) {
+      unsigned d = 0;
+      while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
+        ++d;
+      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock)
+        blocked = d;
+    }
     if (c.kind == Contraction::Kind::Dot) {
+      // Each step also holds `rows + cols` input vectors in registers.
       cols = c.col ? std::min<int64_t>(ranges[*c.col], 4) : 1;
-      rows = std::max<int64_t>(1, accumulators / cols);
+      rows = std::max<int64_t>(1, (accumulators - 4) / cols);
       if (c.i && !ShapedType::isDynamic(ranges[*c.i]))
         rows = std::min(rows, ranges[*c.i]);
       if (!c.i)
@@ -192,13 +200,6 @@ public:
     staticColumns = ShapedType::isDynamic(columns)
                         ? std::nullopt
                         : std::optional<int64_t>(columns);
-    if (op.getNumReductionLoops() == 1) {
-      unsigned d = 0;
-      while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
-        ++d;
-      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock)
-        blocked = d;
-    }
   }
 
   void emit() {
@@ -281,18 +282,38 @@ private:
       loop(full, total, 1, false, [&](Value start) { body(start, 1); });
   }
 
+  /// Rows in blocks (a thread's share of the work when parallel); inside a
+  /// block, columns outer, so that a column tile's vectors of `b` stay in
+  /// cache while every row tile of the block reads them.
   void emitDot(SmallVector<Value> &ivs) {
-    bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
-    auto columns = [&](Value i0, int64_t tileRows) {
+    auto block = [&](Value begin, Value end, int64_t tileRows) {
+      auto tiles = [&](Value c0, int64_t tileCols) {
+        if (!c.i)
+          return emitDotTile(ivs, Value(), 1, c0, tileCols);
+        loop(begin, end, tileRows, false, [&](Value i0) {
+          emitDotTile(ivs, i0, tileRows, c0, tileCols);
+        });
+      };
       if (!c.col)
-        return emitDotTile(ivs, i0, tileRows, Value(), 1);
-      forTiles(sizes[*c.col], cols, false, [&](Value c0, int64_t tileCols) {
-        emitDotTile(ivs, i0, tileRows, c0, tileCols);
-      });
+        return tiles(Value(), 1);
+      forTiles(sizes[*c.col], cols, false, tiles);
     };
     if (!c.i)
-      return columns(Value(), 1);
-    forTiles(sizes[*c.i], rows, parallel && noOuter, columns);
+      return block(Value(), Value(), 1);
+    Value total = sizes[*c.i];
+    Value full = floorTo(total, rows);
+    bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
+    int64_t blockRows = rows * 8;
+    loop(index(0), full, blockRows, parallel && noOuter, [&](Value start) {
+      Value end = arith::MinUIOp::create(rewriter, loc, add(start, blockRows),
+                                         full);
+      block(start, end, rows);
+    });
+    std::optional<int64_t> known = getConstantIntValue(total);
+    if (known && *known % rows != 0)
+      block(full, total, *known % rows);
+    else if (!known && rows > 1)
+      block(full, total, 1);
   }
 
   /// A dot tile: `tileRows x tileCols` vectors of partial sums along the
@@ -305,9 +326,18 @@ private:
       rowIndex.push_back(c.i ? add(i0, r) : Value());
     for (int64_t k = 0; k < tileCols; ++k)
       colIndex.push_back(c.col ? add(c0, k) : Value());
-    Value total = sizes[c.j];
-    Value full = floorTo(total, lanes);
-    std::optional<int64_t> known = getConstantIntValue(total);
+    // The vector loop runs over [begin, total): all of it, or the current
+    // block of a blocked reduction.
+    Value begin = blocked ? reductionBegin : index(0);
+    Value total = blocked ? reductionEnd : sizes[c.j];
+    Value full = blocked ? rewriter.createOrFold<arith::AddIOp>(
+                               loc, begin,
+                               floorTo(rewriter.createOrFold<arith::SubIOp>(
+                                           loc, total, begin),
+                                       lanes))
+                         : floorTo(total, lanes);
+    std::optional<int64_t> known =
+        blocked ? std::nullopt : getConstantIntValue(total);
 
     // One step along j: tileRows vectors of a, tileCols vectors of b.
     auto step = [&](OpBuilder &b, SmallVector<Value> p, Value j0,
@@ -334,7 +364,7 @@ private:
     auto alongJ = [&](OpBuilder &b, SmallVector<Value> p,
                       ValueRange partial) -> scf::ValueVector {
       auto main = scf::ForOp::create(
-          b, loc, index(0), full, index(lanes), partial,
+          b, loc, begin, full, index(lanes), partial,
           [&](OpBuilder &nb, Location, Value j0, ValueRange args) {
             scf::YieldOp::create(nb, loc, step(nb, p, j0, args, Value()));
           });
@@ -399,8 +429,6 @@ private:
   }
 
   void emitRows(SmallVector<Value> &ivs) {
-    if (c.kind == Contraction::Kind::Dot)
-      return emitDot(ivs);
     // A matmul's single long reduction is cut into blocks of kBlock: each
     // block's panel of `b` stays in cache while every row tile reads it,
     // and the rows of `a` that a block of row tiles reads stay in cache
@@ -420,6 +448,12 @@ private:
   }
 
   void emitRowBlocks(SmallVector<Value> &ivs) {
+    if (c.kind == Contraction::Kind::Dot)
+      return emitDot(ivs);
+    emitOuterProductRows(ivs);
+  }
+
+  void emitOuterProductRows(SmallVector<Value> &ivs) {
     if (!c.i)
       return emitColumns(ivs, Value(), Value(), 1);
     Value total = sizes[*c.i];

@@ -35,7 +35,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     // register-tiled kernels take either layout: a transposed left operand
     // is broadcast element by element anyway, and a transposed right one
     // makes both operands contiguous along the reduction (a dot kernel,
-    // worth it when the reduction fills vectors: 64 or more, or the batch).
+    // whose sums across lanes at the end are worth it when the reduction is
+    // long: 256 or more, or the batch).
     auto transposeOf = [](Value v) -> Value {
       auto t = v.getDefiningOp<TransposeOp>();
       return t && t.getPermutation() == ArrayRef<int64_t>{1, 0}
@@ -47,7 +48,7 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       lhsT = transposeOf(op.getLhs());
       rhsT = transposeOf(op.getRhs());
       int64_t k = op.getRhs().getType().getDimSize(0);
-      if (rhsT && !ShapedType::isDynamic(k) && k < 64)
+      if (rhsT && !ShapedType::isDynamic(k) && k < 256)
         rhsT = Value();
     }
     if (lhsT || rhsT) {
@@ -58,18 +59,15 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
           AffineMap::get(3, 0, lhsT ? ArrayRef{k, i} : ArrayRef{i, k}, ctx),
           AffineMap::get(3, 0, rhsT ? ArrayRef{j, k} : ArrayRef{k, j}, ctx),
           AffineMap::get(3, 0, {i, j}, ctx)};
-      SmallVector<utils::IteratorType> iterators = {
-          utils::IteratorType::parallel, utils::IteratorType::parallel,
-          utils::IteratorType::reduction};
-      auto generic = linalg::GenericOp::create(
-          rewriter, loc, resultType,
-          ValueRange{lhsT ? lhsT : lhs, rhsT ? rhsT : rhs}, init, maps,
-          iterators, [](OpBuilder &b, Location l, ValueRange args) {
-            Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-            linalg::YieldOp::create(
-                b, l, ValueRange{arith::AddFOp::create(b, l, args[2], product)});
-          });
-      rewriter.replaceOp(op, generic->getResults());
+      // A named matmul with transposing maps, not a generic: elementwise
+      // fusion would otherwise fuse its producers into the contraction,
+      // recomputing them in the inner loop.
+      SmallVector<Value, 2> inputs{lhsT ? lhsT : lhs, rhsT ? rhsT : rhs};
+      auto matmul = linalg::MatmulOp::create(
+          rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init},
+          {rewriter.getNamedAttr("indexing_maps",
+                                 rewriter.getAffineMapArrayAttr(maps))});
+      rewriter.replaceOp(op, matmul->getResults());
       return success();
     }
     SmallVector<Value, 2> inputs{lhs, rhs}; // a ValueRange would dangle

@@ -420,8 +420,11 @@ private:
         if (c.col)
           p[*c.col] = colIndex[k];
         SmallVector<Value> idx = indices(rewriter, c.out, p);
+        // The lanes are added as a tree (reassoc): a fixed order all the
+        // same, so results do not depend on the tiling or thread count.
         Value sum = vector::ReductionOp::create(
-            rewriter, loc, vector::CombiningKind::ADD, sums[r * tileCols + k]);
+            rewriter, loc, vector::CombiningKind::ADD, sums[r * tileCols + k],
+            arith::FastMathFlags::reassoc);
         Value old = memref::LoadOp::create(rewriter, loc, c.out->get(), idx);
         Value updated = arith::AddFOp::create(rewriter, loc, old, sum);
         memref::StoreOp::create(rewriter, loc, updated, c.out->get(), idx);

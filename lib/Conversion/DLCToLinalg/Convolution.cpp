@@ -93,7 +93,7 @@ struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
 
 /// The transposed convolution: the output gradient is spread out by the
 /// stride into a zero tensor padded by (K - 1) d, then correlated with the
-/// flipped filter; the input padding is cut off at the end.
+/// flipped filter over the unpadded input positions only.
 struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -136,17 +136,16 @@ struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
     Value spread = tensor::InsertSliceOp::create(rewriter, loc, g, zeros,
                                                  offsets, sizes, strides);
 
-    // dxpad[n, c, y, x] = sum_{f, i, j} spread[n, f, y + (KH-1-i) d,
-    // x + (KW-1-j) d] * w[f, c, i, j].
-    auto paddedType = RankedTensorType::get(
-        {inType.getDimSize(0), inType.getDimSize(1), hp, wp}, element);
-    Value init = createFilled(rewriter, loc, paddedType, batch, 0.0);
+    // dx[n, c, y, x] = dxpad[n, c, y + p, x + p] = sum_{f, i, j}
+    // spread[n, f, y + p + (KH-1-i) d, x + p + (KW-1-j) d] * w[f, c, i, j]:
+    // only the unpadded part is computed.
+    Value init = createFilled(rewriter, loc, inType, batch, 0.0);
     AffineExpr bn, c, y, x, f, i, j;
     bindDims(ctx, bn, c, y, x, f, i, j);
     SmallVector<AffineMap> maps{
         AffineMap::get(7, 0,
-                       {bn, f, y + (kh - 1) * d[0] - i * d[0],
-                        x + (kw - 1) * d[1] - j * d[1]},
+                       {bn, f, y + p[0] + (kh - 1) * d[0] - i * d[0],
+                        x + p[1] + (kw - 1) * d[1] - j * d[1]},
                        ctx),
         AffineMap::get(7, 0, {f, c, i, j}, ctx),
         AffineMap::get(7, 0, {bn, c, y, x}, ctx)};
@@ -154,31 +153,14 @@ struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
     auto red = utils::IteratorType::reduction;
     SmallVector<utils::IteratorType> iterators{par, par, par, par,
                                                red, red, red};
-    Value dxp =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{paddedType},
-            ValueRange{spread, adaptor.getFilter()}, ValueRange{init}, maps,
-            iterators,
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-              linalg::YieldOp::create(
-                  b, l, Value(arith::AddFOp::create(b, l, a[2], prod)));
-            })
-            .getResult(0);
-    if (p[0] == 0 && p[1] == 0) {
-      rewriter.replaceOp(op, dxp);
-      return success();
-    }
-    SmallVector<OpFoldResult> cutOffsets{
-        rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-        rewriter.getIndexAttr(p[0]), rewriter.getIndexAttr(p[1])};
-    SmallVector<OpFoldResult> cutSizes{
-        n, rewriter.getIndexAttr(inType.getDimSize(1)),
-        rewriter.getIndexAttr(inType.getDimSize(2)),
-        rewriter.getIndexAttr(inType.getDimSize(3))};
-    SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, inType, dxp, cutOffsets, cutSizes, ones);
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, TypeRange{inType}, ValueRange{spread, adaptor.getFilter()},
+        ValueRange{init}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(b, l,
+                                  Value(arith::AddFOp::create(b, l, a[2], prod)));
+        });
     return success();
   }
 };

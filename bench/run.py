@@ -28,6 +28,8 @@ import torch.nn.functional as F
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLC = os.path.join(ROOT, "build", "bin", "dlc")
 W = os.path.join(ROOT, "bench", "workloads")
+LLVM_LIB = subprocess.run(["llvm-config-22", "--libdir"], check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 p = argparse.ArgumentParser()
 p.add_argument("--quick", action="store_true", help="fewer steps")
@@ -222,14 +224,22 @@ for size in ([256, 512] if quick else [256, 512, 1024, 2048]):
     model = os.path.join(work, f"mm{size}.dlg")
     with open(model, "w") as f:
         f.write(template.replace("256", str(size)))
-    subprocess.run([DLC, "compile", model, "--emit=obj", "-o", f"{work}/model.o",
-                    "--header", f"{work}/model.h", "--prefix", "model",
-                    "--entry", "predict", "--max-batch", "1"], check=True)
-    subprocess.run(["cc", "-O2", "-I", work, "-o", f"{work}/mm",
-                    f"{ROOT}/bench/matmul_bench.c", f"{work}/model.o", "-lm"],
-                   check=True)
-    dlc_gf = float(subprocess.run([f"{work}/mm", str(size)], check=True,
-                                  capture_output=True, text=True).stdout)
+    def dlc_gflops(threads):
+        # An object compiled with --threads N > 1 runs its outer loops on
+        # OpenMP threads and needs libomp (docs/deploy.md).
+        subprocess.run([DLC, "compile", model, "--emit=obj", "-o", f"{work}/model.o",
+                        "--header", f"{work}/model.h", "--prefix", "model",
+                        "--entry", "predict", "--max-batch", "1",
+                        "--threads", str(threads)], check=True)
+        omp = ["-L", LLVM_LIB, f"-Wl,-rpath,{LLVM_LIB}", "-lomp"] if threads > 1 else []
+        subprocess.run(["cc", "-O2", "-I", work, "-o", f"{work}/mm",
+                        f"{ROOT}/bench/matmul_bench.c", f"{work}/model.o", "-lm"] + omp,
+                       check=True)
+        return float(subprocess.run([f"{work}/mm", str(size)], check=True,
+                                    capture_output=True, text=True,
+                                    env=dict(os.environ, OMP_NUM_THREADS=str(threads))).stdout)
+    dlc_gf = dlc_gflops(1)
+    dlc_n = dlc_gflops(args.threads) if args.threads > 1 else None
     np_gf = float(subprocess.run(
         [sys.executable, "-c",
          "import numpy as np, time; n=%d; a=np.random.rand(n,n).astype(np.float32); "
@@ -237,9 +247,12 @@ for size in ([256, 512] if quick else [256, 512, 1024, 2048]):
          "t=min((lambda t0: (a@b, time.perf_counter()-t0)[1])(time.perf_counter()) for _ in range(5)); "
          "print(2*n**3/t/1e9)" % size], env=env, check=True, capture_output=True,
         text=True).stdout)
-    mm.append((size, dlc_gf, np_gf))
+    mm.append((size, dlc_gf, np_gf, dlc_n))
+    scaling = (f"  dlc on {args.threads} threads {dlc_n:8.2f} GFLOP/s "
+               f"({dlc_n / dlc_gf:.2f}x)" if dlc_n else "")
     print(f"9 matmul {size:>4}: dlc {dlc_gf:8.2f} GFLOP/s ({dlc_gf / peak[1]:.1%} of peak)  "
-          f"numpy/OpenBLAS {np_gf:8.2f} GFLOP/s  ratio {dlc_gf / np_gf:.3f}", flush=True)
+          f"numpy/OpenBLAS {np_gf:8.2f} GFLOP/s  ratio {dlc_gf / np_gf:.3f}{scaling}",
+          flush=True)
 
 out = os.path.join(ROOT, "bench", "results.md" if args.threads == 1
                    else f"results-{args.threads}threads.md")
@@ -247,7 +260,7 @@ with open(out + ".tmp", "w") as f:
     f.write("# Benchmark results\n\n")
     f.write(f"Measured by `bench/run.py` on {time.strftime('%Y-%m-%d')}, CPU: "
             f"{cpu_model()}, train steps on {args.threads} thread(s) "
-            f"(`--threads {args.threads}`, both sides), matmul on 1, PyTorch "
+            f"(`--threads {args.threads}`, both sides), matmul against OpenBLAS on 1, PyTorch "
             f"{torch.__version__} eager, numpy {np.__version__} with "
             f"{blas_name()}. FMA peak "
             f"(bench/fma_peak.c): {peak[1]:.0f} GFLOP/s on 1 thread, "
@@ -256,9 +269,13 @@ with open(out + ".tmp", "w") as f:
     f.write("|---|---|---|---|---|\n")
     for name, d, t, c in rows:
         f.write(f"| {name} | {d:.1f} | {t:.1f} | {t / d:.2f}x | {c:.2f} |\n")
-    f.write("\n| matmul (f32, square) | dlc GFLOP/s | % of FMA peak | numpy/OpenBLAS GFLOP/s | dlc / OpenBLAS |\n")
-    f.write("|---|---|---|---|---|\n")
-    for size, d, b in mm:
-        f.write(f"| {size} | {d:.2f} | {d / peak[1]:.1%} | {b:.2f} | {d / b:.3f} |\n")
+    f.write("\n| matmul (f32, square) | dlc GFLOP/s (1 thread) | % of FMA peak | "
+            "numpy/OpenBLAS GFLOP/s (1 thread) | dlc / OpenBLAS |"
+            + (f" dlc GFLOP/s ({args.threads} threads) | scaling |" if args.threads > 1 else "")
+            + "\n")
+    f.write("|---|---|---|---|---|" + ("---|---|" if args.threads > 1 else "") + "\n")
+    for size, d, b, dn in mm:
+        f.write(f"| {size} | {d:.2f} | {d / peak[1]:.1%} | {b:.2f} | {d / b:.3f} |"
+                + (f" {dn:.2f} | {dn / d:.2f}x |" if dn else "") + "\n")
 os.replace(out + ".tmp", out)
 print(f"wrote {out}")

@@ -303,7 +303,7 @@ private:
     Value total = sizes[*c.i];
     Value full = floorTo(total, rows);
     bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
-    int64_t blockRows = rows * 8;
+    int64_t blockRows = rows * (parallel && noOuter ? 4 : 8);
     loop(index(0), full, blockRows, parallel && noOuter, [&](Value start) {
       Value end = arith::MinUIOp::create(rewriter, loc, add(start, blockRows),
                                          full);
@@ -465,7 +465,7 @@ private:
     // Blocks of a few row tiles (a thread's share of the work when
     // parallel); each block sweeps all columns so that its rows of `a`
     // stay in cache.
-    int64_t block = rows * 8;
+    int64_t block = rows * (parallel && noOuter ? 4 : 8);
     loop(index(0), full, block, parallel && noOuter, [&](Value start) {
       Value end = arith::MinUIOp::create(rewriter, loc, add(start, block),
                                          full);

@@ -29,7 +29,7 @@
 // CHECK-NOT: vector.fma
 // CHECK: return
 // PAR-LABEL: func @matmul
-// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c48)
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c24)
 // PAR: arith.minui
 // PAR-NOT: scf.parallel
 // PAR: return

@@ -1,5 +1,6 @@
-// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s
-// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1},canonicalize))' | FileCheck %s --check-prefix=PAR
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0},canonicalize))' | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1 small-work=0},canonicalize))' | FileCheck %s --check-prefix=PAR
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s --check-prefix=SMALL
 // `out += a * b` ops become register tiles of vector FMAs; everything else
 // is left to the later passes.
 
@@ -28,6 +29,13 @@
 // CHECK-COUNT-4: vector.fma
 // CHECK-NOT: vector.fma
 // CHECK: return
+// A small op (32 x 128 points besides the batch) keeps 8 accumulators:
+// tiles of 2 rows x 4 vectors.
+// SMALL-LABEL: func @matmul
+// SMALL: scf.for %{{.*}} step %c2
+// SMALL-COUNT-8: vector.fma
+// SMALL-NOT: vector.fma
+// SMALL: scf.yield
 // PAR-LABEL: func @matmul
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c24)
 // PAR: arith.minui

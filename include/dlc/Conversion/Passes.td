@@ -94,7 +94,18 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     masked loads and stores, the last rows a one-row kernel. Loops run
     outer parallel dims, then blocks of rows, then columns, then rows
     inside the block, then the reductions, so that a block of `b` is reused
-    from cache by every row block.
+    from cache by every row block; a matmul's reduction longer than 512
+    runs in blocks of 512 (its panel of `b` stays in cache).
+
+    When no output loop gives contiguous vectors of at least a vector's
+    length but both inputs are contiguous along a reduction loop `j` (a
+    convolution's filter gradient, `dy @ w^T`), dot tiles hold
+    `rows x columns` vectors of partial sums along `j`, added across lanes
+    (as a tree) into the output at the end.
+
+    Ops of fewer than `small-work` static points (the batch counted as 1)
+    keep at most 8 accumulators: they are bound by loop overhead, and
+    smaller kernels compile faster.
 
     With `parallel`, the outermost loop of an op with at least `min-work`
     static points is an `scf.parallel` (see `dlc-parallelize`). Each
@@ -111,6 +122,9 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
            "Make the outermost loop of large ops an scf.parallel">,
     Option<"minWork", "min-work", "int64_t", "16384",
            "Smallest static iteration space run in parallel">,
+    Option<"smallWork", "small-work", "int64_t", "16384",
+           "Ops with a smaller static iteration space keep at most 8 "
+           "accumulators">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

@@ -220,6 +220,55 @@ struct Pool2DLowering : OpConversionPattern<Pool2DOp> {
 /// kernel, stride and padding work.
 struct Pool2DGradLowering : OpConversionPattern<Pool2DGradOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// Whether the windows tile the input: stride = kernel, no padding, and
+  /// sizes divisible by the kernel (the usual 2 x 2 pool).
+  static bool isTiling(RankedTensorType in, ArrayRef<int64_t> k,
+                       ArrayRef<int64_t> s, ArrayRef<int64_t> p) {
+    return s == k && p[0] == 0 && p[1] == 0 &&
+           in.getDimSize(2) % k[0] == 0 && in.getDimSize(3) % k[1] == 0;
+  }
+
+  /// Then every input position lies in exactly one window, (y / kh, x / kw):
+  /// the gradient is elementwise over the input, with no search over the
+  /// windows that could contain each position.
+  LogicalResult lowerTiling(Pool2DGradOp op, OpAdaptor adaptor,
+                            ArrayRef<Value> batch,
+                            ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    bool isMax = op.getKind() == PoolKind::max;
+    auto inType = op.getType();
+    Type element = inType.getElementType();
+    ArrayRef<int64_t> k = op.getKernel();
+    Value init = createEmpty(rewriter, loc, inType, batch);
+    AffineExpr n, c, h, w;
+    bindDims(ctx, n, c, h, w);
+    AffineMap at = AffineMap::get(4, 0, {n, c, h, w}, ctx);
+    AffineMap window =
+        AffineMap::get(4, 0, {n, c, h.floorDiv(k[0]), w.floorDiv(k[1])}, ctx);
+    double scale = isMax ? 1.0 : 1.0 / (k[0] * k[1]);
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, TypeRange{inType},
+        ValueRange{adaptor.getInput(), adaptor.getOutput(), adaptor.getGrad()},
+        ValueRange{init}, SmallVector<AffineMap>{at, window, window, at},
+        iterators, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value result;
+          if (isMax) {
+            Value hit = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                              a[0], a[1]);
+            result = arith::SelectOp::create(b, l, hit, a[2],
+                                             floatConstant(b, l, element, 0.0));
+          } else {
+            result = arith::MulFOp::create(b, l, a[2],
+                                           floatConstant(b, l, element, scale));
+          }
+          linalg::YieldOp::create(b, l, result);
+        });
+    return success();
+  }
   LogicalResult
   matchAndRewrite(Pool2DGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -232,6 +281,8 @@ struct Pool2DGradLowering : OpConversionPattern<Pool2DGradOp> {
     ArrayRef<int64_t> k = op.getKernel(), s = op.getStride(),
                       p = op.getPadding();
     SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, adaptor.getInput());
+    if (isTiling(inType, k, s, p))
+      return lowerTiling(op, adaptor, batch, rewriter);
     Value init = createFilled(rewriter, loc, inType, batch, 0.0);
     Value window = tensor::EmptyOp::create(rewriter, loc, k, element);
     Value g = adaptor.getGrad(), y = adaptor.getOutput();

@@ -53,6 +53,8 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                           const CPUPipelineOptions &options) {
   pm.addPass(createLowerFunctionABIPass());
   if (options.vectorize) {
+    pm.addNestedPass<func::FuncOp>(createCollapseElementwisePass());
+    pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());

@@ -132,6 +132,24 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def CollapseElementwisePass : Pass<"dlc-collapse-elementwise", "func::FuncOp"> {
+  let summary = "Merges the contiguous loops of elementwise ops";
+  let description = [{
+    On tensors: a `linalg.generic` with only parallel loops whose
+    consecutive static loops every operand indexes as one contiguous run (or
+    not at all, a broadcast) is rewritten over the merged loops, with
+    `tensor.collapse_shape` / `expand_shape` around it
+    (`linalg::collapseOpIterationDims`). A bias add over
+    `[batch, 16, 8, 8]` becomes one over `[batch, 16, 64]`, a ReLU one over
+    `[batch, 1024]`: the innermost loop is long enough for LLVM to
+    vectorize (an 8-iteration loop is not worth its runtime checks). The
+    batch is never merged: every dynamic size stays the batch, which
+    `dlc-plan-memory` relies on. Maps with constant indices are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ApproximateMathPass : Pass<"dlc-approximate-math", "func::FuncOp"> {
   let summary = "Replaces f32 transcendental functions with polynomials";
   let description = [{

@@ -1,0 +1,61 @@
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-collapse-elementwise))' | FileCheck %s
+// Elementwise ops merge their contiguous static loops; the batch stays a
+// dimension of its own; constant indices and reductions are left alone.
+
+// CHECK-LABEL: func @relu
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<?x16x8x8xf32> into tensor<?x1024xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel"]}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3]]
+func.func @relu(%x: tensor<?x16x8x8xf32>, %init: tensor<?x16x8x8xf32>) -> tensor<?x16x8x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<?x16x8x8xf32>) outs(%init : tensor<?x16x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<?x16x8x8xf32>
+  return %0 : tensor<?x16x8x8xf32>
+}
+
+// -----
+
+// A per-channel operand: (h, w) merge, c stays.
+// CHECK-LABEL: func @channel_scale
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<?x16x8x8xf32> into tensor<?x16x64xf32>
+// CHECK: iterator_types = ["parallel", "parallel", "parallel"]
+func.func @channel_scale(%x: tensor<?x16x8x8xf32>, %s: tensor<16xf32>, %init: tensor<?x16x8x8xf32>) -> tensor<?x16x8x8xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %s : tensor<?x16x8x8xf32>, tensor<16xf32>) outs(%init : tensor<?x16x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<?x16x8x8xf32>
+  return %0 : tensor<?x16x8x8xf32>
+}
+
+// -----
+
+// A bias read at (c, 0, 0) and a reduction: unchanged.
+// CHECK-LABEL: func @left_alone
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: iterator_types = ["parallel", "reduction"]
+func.func @left_alone(%x: tensor<?x16x8x8xf32>, %b: tensor<16x1x1xf32>, %init: tensor<?x16x8x8xf32>, %y: tensor<?x64xf32>, %acc: tensor<?xf32>) -> (tensor<?x16x8x8xf32>, tensor<?xf32>) {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %b : tensor<?x16x8x8xf32>, tensor<16x1x1xf32>) outs(%init : tensor<?x16x8x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %m = arith.addf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<?x16x8x8xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(n, k) -> (n, k)>, affine_map<(n, k) -> (n)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%y : tensor<?x64xf32>) outs(%acc : tensor<?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %0, %1 : tensor<?x16x8x8xf32>, tensor<?xf32>
+}

@@ -12,6 +12,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -40,13 +41,14 @@ static cl::opt<std::string> output("o", cl::desc("Output file ('-': stdout)"),
 static cl::opt<std::string>
     targetTriple("target-triple",
                  cl::desc("Target triple for llvm, asm and obj (default: "
-                          "the host)"),
+                          "the host); the kernels' vector width follows it"),
                  cl::value_desc("triple"), cl::sub(compileCmd),
                  cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu",
          cl::desc("Target CPU for llvm, asm and obj (default: the host CPU "
-                  "for the host triple, generic otherwise)"),
+                  "for the host triple, generic otherwise); its vector "
+                  "extensions (AVX-512, AVX2) set the kernels' vector width"),
          cl::value_desc("cpu"), cl::sub(compileCmd), cl::cat(category));
 
 enum class Entry { Predict, TrainStep, Both };
@@ -217,8 +219,33 @@ static int compileForDeployment(Session &s, const TrainConfig &config) {
   return 0;
 }
 
+/// Kernels shaped for the target named by --target-triple/--mcpu (the host
+/// otherwise, as commonOptions() sets).
+static void setTargetVectorShape(CommonOptions &options) {
+  if (targetTriple.empty() && mcpu.empty())
+    return;
+  InitializeAllTargetInfos();
+  InitializeAllTargets();
+  InitializeAllTargetMCs();
+  Triple triple(Triple::normalize(
+      targetTriple.empty() ? sys::getDefaultTargetTriple() : targetTriple));
+  std::string error;
+  const Target *target = TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return; // emitNative reports it
+  std::string cpu = mcpu.empty() ? std::string("generic") : std::string(mcpu);
+  std::unique_ptr<MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  if (!info)
+    return;
+  setVectorShape(options, triple, [&](StringRef f) {
+    return info->checkFeatures(("+" + f).str());
+  });
+}
+
 int dlc::runCompile() {
   CommonOptions options = commonOptions();
+  setTargetVectorShape(options);
   Session s(options);
   if (!s.load())
     return 1;

@@ -162,11 +162,27 @@ bool Session::lowerToLinalg() {
   return run(pm, "dlc -> linalg");
 }
 
+void dlc::setVectorShape(CommonOptions &options, const llvm::Triple &triple,
+                         llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
+  options.vectorLanes = 4;
+  options.accumulators = 12;
+  if (triple.isX86() && hasFeature("avx512f")) {
+    options.vectorLanes = 16;
+    options.accumulators = 24;
+  } else if (triple.isX86() && hasFeature("avx")) {
+    options.vectorLanes = 8;
+  } else if (triple.isAArch64()) {
+    options.accumulators = 24;
+  }
+}
+
 bool Session::lowerToLLVM() {
   mlir::PassManager pm(&ctx);
   mlir::dlc::CPUPipelineOptions opts;
   opts.fusion = options.fusion;
   opts.threads = options.openmp;
+  opts.lanes = options.vectorLanes;
+  opts.accumulators = options.accumulators;
   mlir::dlc::buildLinalgToLLVMPipeline(pm, opts);
   return run(pm, "linalg -> LLVM dialect");
 }

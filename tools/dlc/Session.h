@@ -9,6 +9,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <memory>
 #include <optional>
@@ -28,7 +29,17 @@ struct CommonOptions {
   bool fusion = true;
   int64_t threads = 1; // threads of the OpenMP loops
   bool openmp = false;  // large ops become OpenMP loops (needs libomp)
+  // The target's widest vector in f32 lanes, and the vector registers a
+  // matmul/convolution kernel keeps as accumulators (dlc-register-tile).
+  int64_t vectorLanes = 16;
+  int64_t accumulators = 24;
 };
+
+/// Sets `vectorLanes` and `accumulators` for a target: 16/24 with AVX-512,
+/// 8/12 with AVX (16 registers), 4/24 on AArch64 (32 NEON registers), else
+/// 4/12. `hasFeature` answers for LLVM feature names ("avx512f").
+void setVectorShape(CommonOptions &options, const llvm::Triple &triple,
+                    llvm::function_ref<bool(llvm::StringRef)> hasFeature);
 
 class Session {
 public:

@@ -1,6 +1,7 @@
 // dlc: the command-line driver (train, compile, gradcheck).
 #include "Commands.h"
 #include "Session.h"
+#include "llvm/TargetParser/Host.h"
 
 #include "dlc/InitAll.h"
 
@@ -68,6 +69,11 @@ CommonOptions commonOptions() {
   // thread: each parallel loop body is an outlined function LLVM optimizes
   // better); an object only when asked, since it then needs libomp.
   o.openmp = compileCmd ? o.threads > 1 : true;
+  // The JIT's kernels (and an object's, unless compile names a target) are
+  // shaped for this machine's vectors.
+  StringMap<bool> features = sys::getHostCPUFeatures();
+  setVectorShape(o, Triple(sys::getProcessTriple()),
+                 [&](StringRef f) { return features.lookup(f); });
   return o;
 }
 } // namespace dlc

@@ -582,6 +582,19 @@ private:
     for (int64_t v = 0; v < count; ++v)
       columnIndex.push_back(add(j0, v * lanes));
 
+    // The innermost reduction loop, when it is a short static one (a
+    // convolution's 3-wide kernel column), is unrolled: as a loop it would
+    // cost as much in control as in FMAs.
+    std::optional<unsigned> unrolled;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (!reductions.empty() && reductions.back() != blocked &&
+        !ShapedType::isDynamic(ranges[reductions.back()]) &&
+        ranges[reductions.back()] <= kMaxUnrolled) {
+      unrolled = reductions.pop_back_val();
+      lbs.pop_back();
+      ubs.pop_back();
+      steps.pop_back();
+    }
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, lbs, ubs, steps, acc,
         [&](OpBuilder &b, Location, ValueRange reductionIvs,
@@ -589,22 +602,32 @@ private:
           SmallVector<Value> p(ivs);
           for (auto [d, iv] : llvm::zip(reductions, reductionIvs))
             p[d] = iv;
-          SmallVector<Value> bVectors;
-          for (int64_t v = 0; v < count; ++v) {
-            p[c.j] = columnIndex[v];
-            bVectors.push_back(load(b, c.b, p, maskOf(v)));
+          scf::ValueVector next(partial);
+          auto step = [&] {
+            SmallVector<Value> bVectors;
+            for (int64_t v = 0; v < count; ++v) {
+              p[c.j] = columnIndex[v];
+              bVectors.push_back(load(b, c.b, p, maskOf(v)));
+            }
+            for (int64_t r = 0; r < tileRows; ++r) {
+              if (c.i)
+                p[*c.i] = rowIndex[r];
+              Value scalar = memref::LoadOp::create(b, loc, c.a->get(),
+                                                    indices(b, c.a, p));
+              Value splat =
+                  vector::BroadcastOp::create(b, loc, vectorType, scalar);
+              for (int64_t v = 0; v < count; ++v)
+                next[r * count + v] = vector::FMAOp::create(
+                    b, loc, splat, bVectors[v], next[r * count + v]);
+            }
+          };
+          if (!unrolled) {
+            step();
+            return next;
           }
-          scf::ValueVector next;
-          for (int64_t r = 0; r < tileRows; ++r) {
-            if (c.i)
-              p[*c.i] = rowIndex[r];
-            Value scalar = memref::LoadOp::create(b, loc, c.a->get(),
-                                                  indices(b, c.a, p));
-            Value splat =
-                vector::BroadcastOp::create(b, loc, vectorType, scalar);
-            for (int64_t v = 0; v < count; ++v)
-              next.push_back(vector::FMAOp::create(
-                  b, loc, splat, bVectors[v], partial[r * count + v]));
+          for (int64_t u = 0; u < ranges[*unrolled]; ++u) {
+            p[*unrolled] = arith::ConstantIndexOp::create(b, loc, u);
+            step();
           }
           return next;
         });
@@ -636,6 +659,8 @@ private:
   std::optional<unsigned> blocked;
   Value reductionBegin, reductionEnd;
   static constexpr int64_t kBlock = 512;
+  /// The longest innermost reduction loop unrolled into the kernel.
+  static constexpr int64_t kMaxUnrolled = 4;
   std::optional<int64_t> staticColumns;
 };
 

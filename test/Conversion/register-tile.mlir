@@ -63,11 +63,17 @@ func.func @matmul(%a: memref<?x32xf32>, %b: memref<32x128xf32>, %c: memref<?x128
 // CHECK: scf.for %[[Y:.*]] = %c0 to %c6 step %c1
 // CHECK: %[[MASK:.*]] = vector.constant_mask [6] : vector<16xi1>
 // CHECK-COUNT-4: vector.maskedload %arg2[{{.*}}], %[[MASK]]
+// The kernel column kx (3 wide) is unrolled into the reduction's body.
 // CHECK: scf.for %{{.*}} = %c0 to %c8
 // CHECK: scf.for %{{.*}} = %c0 to %c3
-// CHECK: scf.for %{{.*}} = %c0 to %c3
-// CHECK: vector.maskedload %arg0[{{.*}}], %[[MASK]]
+// CHECK-NOT: scf.for
+// CHECK: vector.maskedload %arg0[{{.*}}, %c2], %[[MASK]]
 // CHECK-COUNT-4: vector.fma
+// CHECK: vector.maskedload %arg0[{{.*}}, %c1], %[[MASK]]
+// CHECK-COUNT-4: vector.fma
+// CHECK: vector.maskedload %arg0[{{.*}}, %c0], %[[MASK]]
+// CHECK-COUNT-4: vector.fma
+// CHECK: scf.yield
 // CHECK-COUNT-4: vector.maskedstore %arg2[{{.*}}], %[[MASK]]
 // CHECK-NOT: vector.fma
 // CHECK: return

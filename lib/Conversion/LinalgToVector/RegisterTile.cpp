@@ -363,12 +363,21 @@ private:
     };
     auto alongJ = [&](OpBuilder &b, SmallVector<Value> p,
                       ValueRange partial) -> scf::ValueVector {
-      auto main = scf::ForOp::create(
-          b, loc, begin, full, index(lanes), partial,
-          [&](OpBuilder &nb, Location, Value j0, ValueRange args) {
-            scf::YieldOp::create(nb, loc, step(nb, p, j0, args, Value()));
-          });
-      scf::ValueVector result(main.getResults());
+      scf::ValueVector result;
+      if (known && *known / lanes <= kMaxUnrolled) {
+        // A few vectors (a 32-wide image row): unrolled, like a short
+        // reduction loop in the outer-product kernel.
+        result = scf::ValueVector(partial);
+        for (int64_t v = 0; v < *known / lanes; ++v)
+          result = step(b, p, index(v * lanes), result, Value());
+      } else {
+        auto main = scf::ForOp::create(
+            b, loc, begin, full, index(lanes), partial,
+            [&](OpBuilder &nb, Location, Value j0, ValueRange args) {
+              scf::YieldOp::create(nb, loc, step(nb, p, j0, args, Value()));
+            });
+        result = scf::ValueVector(main.getResults());
+      }
       if (known && *known % lanes != 0) {
         Value mask = vector::CreateMaskOp::create(
             b, loc, maskType, ValueRange{index(*known % lanes)});

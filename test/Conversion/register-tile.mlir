@@ -37,7 +37,8 @@
 // SMALL-NOT: vector.fma
 // SMALL: scf.yield
 // PAR-LABEL: func @matmul
-// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c24)
+// PAR: arith.ceildivui %{{.*}}, %c96
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}})
 // PAR: arith.minui
 // PAR-NOT: scf.parallel
 // PAR: return

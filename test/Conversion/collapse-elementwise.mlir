@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-collapse-elementwise))' | FileCheck %s
 // Elementwise ops merge their contiguous static loops; the batch stays a
-// dimension of its own; constant indices and reductions are left alone.
+// dimension of its own; reductions are left alone.
 
 // CHECK-LABEL: func @relu
 // CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<?x16x8x8xf32> into tensor<?x1024xf32>
@@ -37,10 +37,12 @@ func.func @channel_scale(%x: tensor<?x16x8x8xf32>, %s: tensor<16xf32>, %init: te
 
 // -----
 
-// A bias read at (c, 0, 0) and a reduction: unchanged.
+// A bias [16, 1, 1] read at (c, 0, 0) is read as [16] at (c): the op then
+// merges (h, w). Reductions are left alone.
 // CHECK-LABEL: func @left_alone
-// CHECK-NOT: tensor.collapse_shape
-// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: tensor.collapse_shape %arg1 {{\[}}[0, 1, 2]] : tensor<16x1x1xf32> into tensor<16xf32>
+// CHECK: iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x16x64xf32>, tensor<16xf32>)
+// CHECK-NOT: tensor.collapse_shape %arg3
 // CHECK: iterator_types = ["parallel", "reduction"]
 func.func @left_alone(%x: tensor<?x16x8x8xf32>, %b: tensor<16x1x1xf32>, %init: tensor<?x16x8x8xf32>, %y: tensor<?x64xf32>, %acc: tensor<?xf32>) -> (tensor<?x16x8x8xf32>, tensor<?xf32>) {
   %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c, 0, 0)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],

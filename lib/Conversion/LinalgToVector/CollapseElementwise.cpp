@@ -55,9 +55,62 @@ SmallVector<ReassociationIndices> collapsibleRuns(linalg::LinalgOp op) {
   return merged;
 }
 
+/// An input read at a constant 0 along a dimension of size 1 (a conv bias
+/// `[C, 1, 1]` read at `(c, 0, 0)`) is read through a collapsed tensor
+/// without those dimensions, so that the op's maps are projected
+/// permutations again.
+void dropUnitConstantIndices(linalg::GenericOp op, OpBuilder &b) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!type || type.getRank() == 0)
+      continue;
+    SmallVector<int64_t> kept;
+    for (auto [k, e] : llvm::enumerate(map.getResults())) {
+      auto cst = dyn_cast<AffineConstantExpr>(e);
+      if (!(cst && cst.getValue() == 0 && type.getDimSize(k) == 1))
+        kept.push_back(k);
+    }
+    if (kept.size() == map.getNumResults())
+      continue;
+    // Each kept dimension takes the dropped ones after it; the first kept
+    // one also those before it. With none kept, the result is 0-d.
+    SmallVector<ReassociationIndices> groups;
+    if (!kept.empty()) {
+      for (int64_t k = 0; k < type.getRank(); ++k) {
+        if (llvm::is_contained(kept, k) && k != kept.front())
+          groups.push_back({});
+        if (groups.empty())
+          groups.push_back({});
+        groups.back().push_back(k);
+      }
+    }
+    SmallVector<int64_t> shape;
+    SmallVector<AffineExpr> results;
+    for (int64_t k : kept) {
+      shape.push_back(type.getDimSize(k));
+      results.push_back(map.getResult(k));
+    }
+    b.setInsertionPoint(op);
+    Value collapsed = tensor::CollapseShapeOp::create(
+        b, op.getLoc(), RankedTensorType::get(shape, type.getElementType()),
+        input->get(), groups);
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps[input->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, results, op.getContext());
+    input->set(collapsed);
+    op.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+  }
+}
+
 struct CollapseElementwisePass
     : mlir::dlc::impl::CollapseElementwisePassBase<CollapseElementwisePass> {
   void runOnOperation() override {
+    OpBuilder builder(&getContext());
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() == 0 && !op.hasIndexSemantics())
+        dropUnitConstantIndices(op, builder);
+    });
     RewritePatternSet patterns(&getContext());
     linalg::populateCollapseDimensions(patterns, collapsibleRuns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -163,6 +163,12 @@ CASES = {
     "odd_mlp": (lambda P, x, y: F.cross_entropy(
         torch.relu(x @ P["w1"] + P["b1"]) @ P["w2"] + P["b2"], y.long()),
         37, 5, sgd(lr=0.05, momentum=0.9), None),
+    # dy @ w^T with a reduction of 270 (>= 256): dot tiles, a masked tail
+    # of 14 lanes; 300 columns in tiles of 4.
+    "deep_mlp": (lambda P, x, y: F.cross_entropy(
+        torch.relu(torch.relu(x @ P["w1"] + P["b1"]) @ P["w2"] + P["b2"]) @ P["w3"]
+        + P["b3"], y.long()),
+        20, 5, sgd(lr=0.02, momentum=0.9), None),
     "activations": (activations, 5, 3, opt(torch.optim.Adam, lr=0.01),
                     lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
     "regression_mlp": (regression_mlp, 3, None,

@@ -63,9 +63,8 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // the caller's arena: a call allocates nothing, so nothing is freed.
   addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops},"
                   "canonicalize,cse");
-  pm.addPass(createPlanMemoryPass());
-  pm.addPass(createExpandCopiesPass());
-  pm.addPass(createCanonicalizerPass());
+  // The kernels come before memory planning: packed panels of a matmul's
+  // operand are buffers of the arena too.
   if (options.vectorize) {
     RegisterTilePassOptions tile;
     tile.lanes = options.lanes;
@@ -73,6 +72,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     tile.parallel = options.threads;
     pm.addNestedPass<func::FuncOp>(createRegisterTilePass(tile));
   }
+  pm.addPass(createPlanMemoryPass());
+  pm.addPass(createExpandCopiesPass());
+  pm.addPass(createCanonicalizerPass());
   if (options.threads)
     pm.addNestedPass<func::FuncOp>(createParallelizePass());
   if (options.vectorize)

@@ -44,3 +44,36 @@ func.func @unplannable(%n: index) {
   %0 = memref.alloc(%n) : memref<?xf32>
   return
 }
+
+// -----
+
+// A loop that allocates nothing needs no plan, whatever its bounds (the
+// kernels' loops over the batch); one that allocates needs constant ones.
+// CHECK-LABEL: func.func @kernel_loops
+// CHECK-SAME: dlc.arena_bytes = array<i64: 127>
+// CHECK: memref.view
+// CHECK: scf.for
+func.func @kernel_loops(%x: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %buf = memref.alloc() : memref<16xf32>
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %x[%i, %c0] : memref<?x4xf32>
+    memref.store %v, %buf[%c0] : memref<16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @allocating_loop(%x: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  // expected-error @+1 {{cannot plan the buffers of a loop without constant bounds}}
+  scf.for %i = %c0 to %n step %c1 {
+    %0 = memref.alloc() : memref<16xf32>
+  }
+  return
+}

@@ -180,3 +180,26 @@ func.func @filter_gradient(%dy: memref<?x8x6x20xf32>, %x: memref<?x4x8x22xf32>, 
   }
   return
 }
+
+// -----
+
+// A matmul's right operand with 256-element rows over a reduction of
+// unknown length (the batch): blocks of 512 steps of k, each block of b
+// packed by column tiles (4 tiles of 64) into a buffer the kernels read
+// contiguously; dlc-plan-memory later places the buffer in the arena.
+// CHECK-LABEL: func @packed
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x512x64xf32>
+// CHECK: scf.for %[[KB:.*]] = %c0 to %{{.*}} step %c512
+// CHECK: scf.for %[[T:.*]] = %c0 to %c4 step %c1
+// CHECK: scf.for %[[KK:.*]] = %c0 to %{{.*}} step %c1
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[P]][%[[T]], %[[KK]], %c{{[0-9]+}}] : memref<4x512x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c12 step %c6
+// CHECK: scf.for %[[K:.*]] = %[[KB]] to %{{.*}} step %c1 iter_args
+// CHECK: %[[ROW:.*]] = arith.subi %[[K]], %[[KB]]
+// CHECK: vector.load %[[P]][%{{.*}}, %[[ROW]], %c0] : memref<4x512x64xf32>
+// CHECK-COUNT-24: vector.fma
+func.func @packed(%a: memref<12x?xf32>, %b: memref<?x256xf32>, %c: memref<12x256xf32>) {
+  linalg.matmul ins(%a, %b : memref<12x?xf32>, memref<?x256xf32>) outs(%c : memref<12x256xf32>)
+  return
+}

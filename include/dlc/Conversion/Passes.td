@@ -95,7 +95,10 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     outer parallel dims, then blocks of rows, then columns, then rows
     inside the block, then the reductions, so that a block of `b` is reused
     from cache by every row block; a matmul's reduction longer than 512
-    runs in blocks of 512 (its panel of `b` stays in cache).
+    (or the batch) runs in blocks of 512, and when `b`'s rows have 256 or
+    more elements each block of `b` is first packed by column tiles into a
+    buffer (`memref.alloc`, placed in the arena by `dlc-plan-memory`, which
+    runs after this pass), so that a tile's panel is contiguous.
 
     When no output loop gives contiguous vectors of at least a vector's
     length but both inputs are contiguous along a reduction loop `j` (a
@@ -206,9 +209,10 @@ def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
     The caller passes an arena at least that large, aligned to 64 bytes.
     A loop with constant bounds (a scan) gets one slice of the arena per
     iteration, as large as the bound of its body, so that a value yielded by
-    one iteration is never overwritten by the next. Fails on an allocation
-    it cannot place (in another region, or with a size that is not a
-    function of the batch).
+    one iteration is never overwritten by the next; a loop that allocates
+    nothing (a kernel's, over the batch) needs no plan. Fails on an
+    allocation it cannot place (in another region, in a loop without
+    constant bounds, or with a size that is not a function of the batch).
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",

@@ -467,15 +467,61 @@ private:
     // blocks, in f32 as in registers: the sums are the same.
     if (blocked) {
       Value total = sizes[*blocked];
+      if (isPackable())
+        packed = memref::AllocOp::create(
+            rewriter, loc,
+            MemRefType::get({*staticColumns / (vectors * lanes), kBlock,
+                             vectors * lanes},
+                            vectorType.getElementType()),
+            rewriter.getI64IntegerAttr(64));
       loop(index(0), total, kBlock, false, [&](Value start) {
         reductionBegin = start;
         reductionEnd =
             arith::MinUIOp::create(rewriter, loc, add(start, kBlock), total);
+        if (packed)
+          emitPack(ivs);
         emitRowBlocks(ivs);
       });
       return;
     }
     emitRowBlocks(ivs);
+  }
+
+  /// Whether the current block of `b` is copied into a packed buffer
+  /// first: a matmul's right operand `b[k, j]` with rows of at least 256
+  /// elements. A column tile's panel of `b` then lies contiguous, one page
+  /// per 16 steps of k instead of one per step, for every row tile that
+  /// reads it.
+  bool isPackable() {
+    if (c.kind != Contraction::Kind::OuterProduct || !staticColumns ||
+        *staticColumns < 256 || *staticColumns < vectors * lanes)
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(c.b);
+    return map.getNumResults() == 2 && map.getResult(0).isFunctionOfDim(*blocked) &&
+           isa<AffineDimExpr>(map.getResult(0)) &&
+           map.getResult(1) == getAffineDimExpr(c.j, op.getContext());
+  }
+
+  /// packed[t, k - begin, :] = b[k, t * width .. (t + 1) * width) for the
+  /// full column tiles t of the current block of the reduction.
+  void emitPack(ArrayRef<Value> ivs) {
+    int64_t width = vectors * lanes;
+    int64_t tiles = *staticColumns / width;
+    Value count = arith::SubIOp::create(rewriter, loc, reductionEnd,
+                                        reductionBegin);
+    loop(index(0), index(tiles), 1, parallel, [&](Value t) {
+      Value j0 = arith::MulIOp::create(rewriter, loc, t, index(width));
+      loop(index(0), count, 1, false, [&](Value kk) {
+        SmallVector<Value> p(ivs);
+        p[*blocked] = arith::AddIOp::create(rewriter, loc, reductionBegin, kk);
+        for (int64_t v = 0; v < vectors; ++v) {
+          p[c.j] = add(j0, v * lanes);
+          Value row = load(rewriter, c.b, p, Value());
+          vector::StoreOp::create(rewriter, loc, row, packed,
+                                  ValueRange{t, kk, index(v * lanes)});
+        }
+      });
+    });
   }
 
   void emitRowBlocks(SmallVector<Value> &ivs) {
@@ -543,6 +589,11 @@ private:
     });
   }
 
+  /// The row of the packed block for the reduction index in `p`.
+  Value packedRow(OpBuilder &b, ArrayRef<Value> p) {
+    return arith::SubIOp::create(b, loc, p[*blocked], reductionBegin);
+  }
+
   /// A zero vector, created once at the start of the op's block.
   Value zeroVector() {
     if (!zero) {
@@ -600,6 +651,11 @@ private:
         ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
         steps.push_back(index(1));
       }
+    // The column tile's panel in the packed block of `b`.
+    Value packedTile;
+    if (packed && !mask && count == vectors)
+      packedTile = arith::DivUIOp::create(rewriter, loc, j0,
+                                          index(vectors * lanes));
     // Row and column indices are computed once, outside the reduction.
     SmallVector<Value> rowIndex, columnIndex;
     for (int64_t r = 0; r < tileRows; ++r)
@@ -632,7 +688,14 @@ private:
             SmallVector<Value> bVectors;
             for (int64_t v = 0; v < count; ++v) {
               p[c.j] = columnIndex[v];
-              bVectors.push_back(load(b, c.b, p, maskOf(v)));
+              bVectors.push_back(
+                  packed && !mask && count == vectors
+                      ? vector::LoadOp::create(
+                            b, loc, vectorType, packed,
+                            ValueRange{packedTile, packedRow(b, p),
+                                       index(v * lanes)})
+                            .getResult()
+                      : load(b, c.b, p, maskOf(v)));
             }
             for (int64_t r = 0; r < tileRows; ++r) {
               if (c.i)
@@ -683,6 +746,8 @@ private:
   /// The blocked reduction loop (a matmul's) and the current block.
   std::optional<unsigned> blocked;
   Value reductionBegin, reductionEnd;
+  /// The current block of `b`, packed by column tiles (isPackable).
+  Value packed;
   static constexpr int64_t kBlock = 512;
   /// The longest innermost reduction loop unrolled into the kernel.
   static constexpr int64_t kMaxUnrolled = 4;

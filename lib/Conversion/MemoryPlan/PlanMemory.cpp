@@ -50,6 +50,13 @@ std::optional<int64_t> tripCount(scf::ForOp loop) {
   return std::max<int64_t>(n, 0);
 }
 
+/// Whether `op` allocates anywhere inside. Loops that do not (the kernels'
+/// loops, with bounds that depend on the batch) need no plan.
+bool allocates(Operation *op) {
+  return op->walk([](memref::AllocOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
 /// The bytes one execution of `block` allocates (a bound), checking that
 /// every allocation can be planned.
 FailureOr<Polynomial> analyze(Block &block) {
@@ -72,7 +79,8 @@ FailureOr<Polynomial> analyze(Block &block) {
       p.back() = bytes;
       p[0] += kAlignment - 1;
       addScaled(total, p, 1);
-    } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    } else if (auto loop = dyn_cast<scf::ForOp>(op);
+               loop && allocates(loop)) {
       std::optional<int64_t> trips = tripCount(loop);
       if (!trips)
         return loop.emitError("cannot plan the buffers of a loop without "
@@ -139,7 +147,8 @@ Value place(Block &block, Value arena, Value offset, Value batch) {
       offset = arith::AddIOp::create(b, loc, offset, aligned);
       alloc.replaceAllUsesWith(view.getResult());
       alloc.erase();
-    } else if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    } else if (auto loop = dyn_cast<scf::ForOp>(op);
+               loop && allocates(loop)) {
       Polynomial body = *analyze(*loop.getBody());
       OpBuilder b(loop);
       Location loc = loop.getLoc();

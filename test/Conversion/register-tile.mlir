@@ -203,3 +203,27 @@ func.func @packed(%a: memref<12x?xf32>, %b: memref<?x256xf32>, %c: memref<12x256
   linalg.matmul ins(%a, %b : memref<12x?xf32>, memref<?x256xf32>) outs(%c : memref<12x256xf32>)
   return
 }
+
+// -----
+
+// dy @ w^T: the right operand is read as w[j, k], not contiguous along the
+// output's columns j. Still an outer product: the packing transposes each
+// block of w into column tiles (5 tiles of 64 for 260 columns, the last
+// padded with zeros), which the kernels, the masked last tile included,
+// read as vectors.
+// CHECK-LABEL: func @transposed
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<5x512x64xf32>
+// CHECK: scf.for %[[T:.*]] = %c0 to %c5 step %c1
+// CHECK: %[[V:.*]] = memref.load %arg1[%{{.*}}, %[[K:.*]]] : memref<260x300xf32>
+// CHECK: memref.store %[[V]], %[[P]][%[[T]], %[[K]], %{{.*}}]
+// CHECK: memref.store %cst, %[[P]]
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c64
+// CHECK: vector.load %[[P]]
+// CHECK: vector.maskedload %arg2
+// CHECK: vector.load %[[P]]
+// CHECK: vector.maskedstore %arg2
+func.func @transposed(%a: memref<?x300xf32>, %w: memref<260x300xf32>, %c: memref<?x260xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>]
+      ins(%a, %w : memref<?x300xf32>, memref<260x300xf32>) outs(%c : memref<?x260xf32>)
+  return
+}

@@ -98,11 +98,14 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     (or the batch) runs in blocks of 512, and when `b`'s rows have 256 or
     more elements each block of `b` is first packed by column tiles into a
     buffer (`memref.alloc`, placed in the arena by `dlc-plan-memory`, which
-    runs after this pass), so that a tile's panel is contiguous.
+    runs after this pass), so that a tile's panel is contiguous. A right
+    operand read as `b[j, k]` (`dy @ w^T`, 256 or more columns) is an
+    outer product too: its packing transposes it (zero-padding the last
+    tile).
 
     When no output loop gives contiguous vectors of at least a vector's
     length but both inputs are contiguous along a reduction loop `j` (a
-    convolution's filter gradient, `dy @ w^T`), dot tiles hold
+    convolution's filter gradient), dot tiles hold
     `rows x columns` vectors of partial sums along `j`, added across lanes
     (as a tree) into the output at the end.
 

@@ -48,6 +48,9 @@ struct Contraction {
   unsigned j = 0;            // the vector loop
   std::optional<unsigned> i; // rows: a depends on it, b does not
   std::optional<unsigned> col; // dot: b depends on it, a does not (static)
+  /// Outer product whose `b` is read as b[j, k] (`dy @ w^T`): the packing
+  /// of each block of `b` transposes it.
+  bool transposedB = false;
 };
 
 /// Whether the op's body is `yield out + x * y` over its two inputs.
@@ -122,6 +125,26 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op,
     if (!outer && !dependsOn(mapOf(a), last) && isContiguousAlong(op, b, last))
       outer = Contraction{Contraction::Kind::OuterProduct, a, b, out, last,
                           std::nullopt, std::nullopt};
+  // A matmul's right operand read as b[j, k] (dy @ w^T) with at least 256
+  // columns: still an outer product, through panels that the packing
+  // transposes (a dot kernel's 9 row streams 4 KB apart are slower).
+  if (!outer && op.getNumReductionLoops() == 1 && extent(last) >= 256 &&
+      extent(last) != INT64_MAX) {
+    unsigned k = 0;
+    while (op.getIteratorTypesArray()[k] != utils::IteratorType::reduction)
+      ++k;
+    MLIRContext *ctx = op.getContext();
+    AffineMap transposed = AffineMap::get(
+        op.getNumLoops(), 0,
+        {getAffineDimExpr(last, ctx), getAffineDimExpr(k, ctx)}, ctx);
+    for (auto [a, b] : {std::pair(x, y), std::pair(y, x)})
+      if (!outer && !dependsOn(mapOf(a), last) && mapOf(b) == transposed &&
+          isContiguousAlongLastDim(b->get())) {
+        outer = Contraction{Contraction::Kind::OuterProduct, a, b, out, last,
+                            std::nullopt, std::nullopt};
+        outer->transposedB = true;
+      }
+  }
   std::optional<Contraction> dot;
   for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
     if (type == utils::IteratorType::reduction && extent(d) >= lanes / 4 &&
@@ -174,7 +197,8 @@ public:
       unsigned d = 0;
       while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
         ++d;
-      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock)
+      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock ||
+          c.transposedB)
         blocked = d;
     }
     if (c.kind == Contraction::Kind::Dot) {
@@ -470,8 +494,7 @@ private:
       if (isPackable())
         packed = memref::AllocOp::create(
             rewriter, loc,
-            MemRefType::get({*staticColumns / (vectors * lanes), kBlock,
-                             vectors * lanes},
+            MemRefType::get({packedTiles(), kBlock, vectors * lanes},
                             vectorType.getElementType()),
             rewriter.getI64IntegerAttr(64));
       loop(index(0), total, kBlock, false, [&](Value start) {
@@ -493,6 +516,8 @@ private:
   /// per 16 steps of k instead of one per step, for every row tile that
   /// reads it.
   bool isPackable() {
+    if (c.transposedB)
+      return true;
     if (c.kind != Contraction::Kind::OuterProduct || !staticColumns ||
         *staticColumns < 256 || *staticColumns < vectors * lanes)
       return false;
@@ -502,13 +527,24 @@ private:
            map.getResult(1) == getAffineDimExpr(c.j, op.getContext());
   }
 
+  /// Column tiles in the packed buffer: the full ones; a transposed `b`
+  /// also its last, partial one, padded with zeros (its columns cannot be
+  /// read from `b` with masked vector loads).
+  int64_t packedTiles() {
+    int64_t width = vectors * lanes;
+    return c.transposedB ? llvm::divideCeil(*staticColumns, width)
+                         : *staticColumns / width;
+  }
+
   /// packed[t, k - begin, :] = b[k, t * width .. (t + 1) * width) for the
-  /// full column tiles t of the current block of the reduction.
+  /// column tiles t of the current block of the reduction.
   void emitPack(ArrayRef<Value> ivs) {
     int64_t width = vectors * lanes;
-    int64_t tiles = *staticColumns / width;
+    int64_t tiles = packedTiles();
     Value count = arith::SubIOp::create(rewriter, loc, reductionEnd,
                                         reductionBegin);
+    if (c.transposedB)
+      return emitTransposingPack(ivs, count);
     loop(index(0), index(tiles), 1, parallel, [&](Value t) {
       Value j0 = arith::MulIOp::create(rewriter, loc, t, index(width));
       loop(index(0), count, 1, false, [&](Value kk) {
@@ -520,6 +556,37 @@ private:
           vector::StoreOp::create(rewriter, loc, row, packed,
                                   ValueRange{t, kk, index(v * lanes)});
         }
+      });
+    });
+  }
+
+  /// packed[t, kk, jj] = b[t * width + jj, begin + kk], zero past the last
+  /// column: rows of `b` read contiguously, one element at a time.
+  void emitTransposingPack(ArrayRef<Value> ivs, Value count) {
+    int64_t width = vectors * lanes;
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(vectorType.getElementType()));
+    loop(index(0), index(packedTiles()), 1, parallel, [&](Value t) {
+      Value j0 = arith::MulIOp::create(rewriter, loc, t, index(width));
+      Value left = arith::SubIOp::create(rewriter, loc, index(*staticColumns),
+                                         j0);
+      Value real = arith::MinUIOp::create(rewriter, loc, left, index(width));
+      loop(index(0), real, 1, false, [&](Value jj) {
+        loop(index(0), count, 1, false, [&](Value kk) {
+          SmallVector<Value> p(ivs);
+          p[c.j] = arith::AddIOp::create(rewriter, loc, j0, jj);
+          p[*blocked] = arith::AddIOp::create(rewriter, loc, reductionBegin, kk);
+          Value v = memref::LoadOp::create(rewriter, loc, c.b->get(),
+                                           indices(rewriter, c.b, p));
+          memref::StoreOp::create(rewriter, loc, v, packed,
+                                  ValueRange{t, kk, jj});
+        });
+      });
+      loop(real, index(width), 1, false, [&](Value jj) {
+        loop(index(0), count, 1, false, [&](Value kk) {
+          memref::StoreOp::create(rewriter, loc, zero, packed,
+                                  ValueRange{t, kk, jj});
+        });
       });
     });
   }
@@ -652,8 +719,10 @@ private:
         steps.push_back(index(1));
       }
     // The column tile's panel in the packed block of `b`.
+    bool fromPacked =
+        packed && (c.transposedB || (!mask && count == vectors));
     Value packedTile;
-    if (packed && !mask && count == vectors)
+    if (fromPacked)
       packedTile = arith::DivUIOp::create(rewriter, loc, j0,
                                           index(vectors * lanes));
     // Row and column indices are computed once, outside the reduction.
@@ -689,7 +758,7 @@ private:
             for (int64_t v = 0; v < count; ++v) {
               p[c.j] = columnIndex[v];
               bVectors.push_back(
-                  packed && !mask && count == vectors
+                  fromPacked
                       ? vector::LoadOp::create(
                             b, loc, vectorType, packed,
                             ValueRange{packedTile, packedRow(b, p),

@@ -57,6 +57,69 @@ struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
 /// x s + j d].
 struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// From this many input channels on, the gradient is computed with the
+  /// channels last (below, a vector along them would be mostly masked).
+  static constexpr int64_t kChannelsLast = 16;
+
+  /// With the input channels last, dfilter[f, i, j, c] = sum_{n, y, x}
+  /// g[n, f, y, x] * xT[n, y s + i d, x s + j d, c] is an outer product of
+  /// a broadcast of g and a contiguous vector of xT along c, as the forward
+  /// convolution is: dlc-register-tile then gives it full register tiles,
+  /// where the channels-first form ends in the 3-wide kernel column and
+  /// needs dot tiles (the 3 x 32 x 32 CNN's step: 93 -> 79 ms). The
+  /// transposes in (the padded input) and out (the filter) are copies.
+  LogicalResult lowerChannelsLast(Conv2DGradFilterOp op, OpAdaptor adaptor,
+                                  Value x,
+                                  ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto resultType = op.getType(); // [F, C, KH, KW]
+    auto xType = cast<RankedTensorType>(x.getType());
+    SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, x);
+    auto xtType = RankedTensorType::get(
+        {xType.getDimSize(0), xType.getDimSize(2), xType.getDimSize(3),
+         xType.getDimSize(1)},
+        xType.getElementType());
+    Value xt = linalg::TransposeOp::create(
+                   rewriter, loc, x,
+                   createEmpty(rewriter, loc, xtType, batch),
+                   ArrayRef<int64_t>{0, 2, 3, 1})
+                   ->getResult(0);
+    auto dwtType = RankedTensorType::get(
+        {resultType.getDimSize(0), resultType.getDimSize(2),
+         resultType.getDimSize(3), resultType.getDimSize(1)},
+        resultType.getElementType());
+    Value init = createFilled(rewriter, loc, dwtType, {}, 0.0);
+    // Loops: f i j c n y x.
+    AffineExpr f, i, j, c, n, y, xx;
+    bindDims(ctx, f, i, j, c, n, y, xx);
+    ArrayRef<int64_t> s = op.getStride(), d = op.getDilation();
+    SmallVector<AffineMap> maps{
+        AffineMap::get(7, 0, {n, f, y, xx}, ctx),
+        AffineMap::get(7, 0, {n, y * s[0] + i * d[0], xx * s[1] + j * d[1], c},
+                       ctx),
+        AffineMap::get(7, 0, {f, i, j, c}, ctx)};
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> iterators{par, par, par, par,
+                                               red, red, red};
+    Value dwt =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{dwtType},
+            ValueRange{adaptor.getGrad(), xt}, ValueRange{init}, maps,
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddFOp::create(b, l, a[2], prod)));
+            })
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<linalg::TransposeOp>(
+        op, dwt, createEmpty(rewriter, loc, resultType, {}),
+        ArrayRef<int64_t>{0, 3, 1, 2});
+    return success();
+  }
   LogicalResult
   matchAndRewrite(Conv2DGradFilterOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -64,6 +127,8 @@ struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
     MLIRContext *ctx = op.getContext();
     Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(), 0);
     auto resultType = op.getType();
+    if (resultType.getDimSize(1) >= kChannelsLast)
+      return lowerChannelsLast(op, adaptor, x, rewriter);
     Value init = createFilled(rewriter, loc, resultType, {}, 0.0);
     // Loops: f c i j n y x.
     AffineExpr f, c, i, j, n, y, xx;

@@ -74,6 +74,12 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   }
   pm.addPass(createPlanMemoryPass());
   pm.addPass(createExpandCopiesPass());
+  if (options.vectorize) {
+    VectorizeCopiesPassOptions copies;
+    copies.lanes = options.lanes;
+    copies.parallel = options.threads;
+    pm.addNestedPass<func::FuncOp>(createVectorizeCopiesPass(copies));
+  }
   pm.addPass(createCanonicalizerPass());
   if (options.threads)
     pm.addNestedPass<func::FuncOp>(createParallelizePass());

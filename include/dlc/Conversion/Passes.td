@@ -156,6 +156,30 @@ def CollapseElementwisePass : Pass<"dlc-collapse-elementwise", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
+  let summary = "Copies buffers contiguous along their last dimension with vectors";
+  let description = [{
+    On buffers: a `linalg.copy` whose source and destination both have a
+    unit-stride last dimension (a copy into a padded buffer's interior, an
+    argument into the arena) becomes loops over the other dimensions around
+    masked vector loads and stores of `lanes` elements along the last one
+    (with `parallel`, the outermost loop of a large copy is an
+    `scf.parallel`). As plain loops these copies stay scalar: LLVM cannot
+    prove that two views of the one arena do not overlap.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16", "Elements of one vector">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Make the outermost loop of large copies an scf.parallel">,
+    Option<"minWork", "min-work", "int64_t", "16384",
+           "Smallest static size copied in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ApproximateMathPass : Pass<"dlc-approximate-math", "func::FuncOp"> {
   let summary = "Replaces f32 transcendental functions with polynomials";
   let description = [{

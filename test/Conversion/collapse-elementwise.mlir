@@ -61,3 +61,22 @@ func.func @left_alone(%x: tensor<?x16x8x8xf32>, %b: tensor<16x1x1xf32>, %init: t
   } -> tensor<?xf32>
   return %0, %1 : tensor<?x16x8x8xf32>, tensor<?xf32>
 }
+
+// -----
+
+// An update written in place into an argument (its init is the argument
+// itself) keeps its shape, so that bufferization writes it in place.
+// CHECK-LABEL: func @in_place_update
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: iterator_types = ["parallel", "parallel"]
+func.func @in_place_update(%w: memref<16x64xf32>, %g: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %t = bufferization.to_tensor %w restrict writable : memref<16x64xf32> to tensor<16x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%t, %g : tensor<16x64xf32>, tensor<16x64xf32>) outs(%t : tensor<16x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.subf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}

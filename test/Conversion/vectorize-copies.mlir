@@ -30,3 +30,43 @@ func.func @strided(%x: memref<8x8xf32, strided<[1, 8]>>, %y: memref<8x8xf32>) {
   linalg.copy ins(%x : memref<8x8xf32, strided<[1, 8]>>) outs(%y : memref<8x8xf32>)
   return
 }
+
+// -----
+
+// Fills: linalg.fill, and a padded buffer's border (an op without inputs
+// yielding a value from outside): vector stores of a splat.
+// CHECK-LABEL: func @fills
+// CHECK: %[[S:.*]] = vector.broadcast %arg2 : f32 to vector<16xf32>
+// CHECK: vector.maskedstore %arg0[{{.*}}], %{{.*}}, %[[S]]
+// CHECK: %[[Z:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK: vector.maskedstore %arg1[{{.*}}], %{{.*}}, %[[Z]]
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.map
+func.func @fills(%a: memref<?x64x36xf32>, %b: memref<?x3x34x34xf32>, %v: f32) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%v : f32) outs(%a : memref<?x64x36xf32>)
+  linalg.map outs(%b : memref<?x3x34x34xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  return
+}
+
+// -----
+
+// NCHW -> NHWC: vectors along the input's W, stored element by element
+// along the output's C (the innermost loop); lanes past W are not stored.
+// CHECK-LABEL: func @to_channels_last
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[Y:.*]] =
+// CHECK: scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK: scf.for %[[C:.*]] =
+// CHECK: %[[V:.*]] = vector.maskedload %arg0[%[[N]], %[[C]], %[[Y]], %[[X]]]
+// CHECK: scf.if
+// CHECK: %[[E:.*]] = vector.extract %[[V]][0]
+// CHECK: memref.store %[[E]], %arg1[%[[N]], %[[Y]], %{{.*}}, %[[C]]]
+// CHECK-NOT: linalg.transpose
+func.func @to_channels_last(%x: memref<?x32x34x34xf32>, %y: memref<?x34x34x32xf32>) {
+  linalg.transpose ins(%x : memref<?x32x34x34xf32>) outs(%y : memref<?x34x34x32xf32>) permutation = [0, 2, 3, 1]
+  return
+}

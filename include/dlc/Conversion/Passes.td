@@ -161,8 +161,13 @@ def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
   let description = [{
     On buffers: a `linalg.copy` whose source and destination both have a
     unit-stride last dimension (a copy into a padded buffer's interior, an
-    argument into the arena) becomes loops over the other dimensions around
-    masked vector loads and stores of `lanes` elements along the last one
+    argument into the arena), and a fill of such a buffer (`linalg.fill`, or
+    an op without inputs yielding a value from outside, as `tensor.pad`'s
+    border), become loops over the other dimensions around masked vector
+    loads and stores of `lanes` elements along the last one. A transpose
+    that moves the input's contiguous last dimension (NCHW -> NHWC) reads
+    it as vectors and stores the elements one by one, the output's last
+    dimension innermost
     (with `parallel`, the outermost loop of a large copy is an
     `scf.parallel`). As plain loops these copies stay scalar: LLVM cannot
     prove that two views of the one arena do not overlap.

@@ -20,11 +20,11 @@ bool isContiguousAlongLastDim(Type type) {
 
 /// for the outer indices: for j in [0, n) step lanes: out[.., j..] = in[.., j..]
 /// (the last vector masked).
-void vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op, int64_t lanes,
-                   bool isParallel) {
-  Location loc = op.getLoc();
-  Value in = op.getInputs()[0], out = op.getOutputs()[0];
-  auto type = cast<MemRefType>(in.getType());
+/// Copies `in` (or, without it, the scalar `fill`) into `out`.
+void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
+                   Value out, int64_t lanes, bool isParallel) {
+  Location loc = op->getLoc();
+  auto type = cast<MemRefType>(out.getType());
   VectorType vectorType = VectorType::get({lanes}, type.getElementType());
   VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -32,9 +32,13 @@ void vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op, int64_t lanes,
   Value step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
   Value pass = arith::ConstantOp::create(rewriter, loc, vectorType,
                                          rewriter.getZeroAttr(vectorType));
+  Value splat =
+      fill ? vector::BroadcastOp::create(rewriter, loc, vectorType, fill)
+                 .getResult()
+           : Value();
   SmallVector<Value> ubs;
   for (int64_t d = 0; d < type.getRank(); ++d)
-    ubs.push_back(memref::DimOp::create(rewriter, loc, in, d));
+    ubs.push_back(memref::DimOp::create(rewriter, loc, out, d));
   SmallVector<Value> lbs(type.getRank(), zero), steps(type.getRank(), one);
   steps.back() = step;
   auto copyNest = [&](OpBuilder &builder, ValueRange outerIvs) {
@@ -48,8 +52,10 @@ void vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op, int64_t lanes,
           Value left = arith::SubIOp::create(b, l, ubs.back(), ivs.back());
           Value mask = vector::CreateMaskOp::create(b, l, maskType,
                                                     ValueRange{left});
-          Value v = vector::MaskedLoadOp::create(b, l, vectorType, in, ivs,
-                                                 mask, pass);
+          Value v = splat ? splat
+                          : vector::MaskedLoadOp::create(b, l, vectorType, in,
+                                                         ivs, mask, pass)
+                                .getResult();
           vector::MaskedStoreOp::create(b, l, out, ivs, mask, v);
         });
   };
@@ -68,6 +74,79 @@ void vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op, int64_t lanes,
   rewriter.eraseOp(op);
 }
 
+/// A transpose that moves the input's contiguous last dimension (NCHW ->
+/// NHWC): loops in the output's order, the input's last dimension in steps
+/// of `lanes` read as one vector, its elements stored one by one. The
+/// output's last dimension is the innermost loop, so the few output cache
+/// lines a vector's elements go to are filled before they are left.
+void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
+                        int64_t lanes, bool isParallel) {
+  Location loc = op.getLoc();
+  Value in = op.getInput(), out = op.getInit();
+  auto type = cast<MemRefType>(in.getType());
+  int64_t rank = type.getRank();
+  ArrayRef<int64_t> perm = op.getPermutation(); // out dim k = in dim perm[k]
+  VectorType vectorType = VectorType::get({lanes}, type.getElementType());
+  VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value pass = arith::ConstantOp::create(rewriter, loc, vectorType,
+                                         rewriter.getZeroAttr(vectorType));
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t k = 0; k < rank; ++k) {
+    lbs.push_back(zero);
+    ubs.push_back(memref::DimOp::create(rewriter, loc, in, perm[k]));
+    steps.push_back(perm[k] == rank - 1
+                        ? arith::ConstantIndexOp::create(rewriter, loc, lanes)
+                              .getResult()
+                        : one);
+  }
+  int64_t vectorLoop = llvm::find(perm, rank - 1) - perm.begin();
+  auto body = [&](OpBuilder &b, Location l, ValueRange outIvs) {
+    SmallVector<Value> inIvs(rank);
+    for (int64_t k = 0; k < rank; ++k)
+      inIvs[perm[k]] = outIvs[k];
+    Value left = arith::SubIOp::create(b, l, ubs[vectorLoop],
+                                       outIvs[vectorLoop]);
+    Value mask = vector::CreateMaskOp::create(b, l, maskType, ValueRange{left});
+    Value v = vector::MaskedLoadOp::create(b, l, vectorType, in, inIvs, mask,
+                                           pass);
+    Value count = arith::MinUIOp::create(
+        b, l, left, arith::ConstantIndexOp::create(b, l, lanes));
+    // Elements past the end (the masked lanes) are not stored.
+    for (int64_t e = 0; e < lanes; ++e) {
+      Value index = arith::ConstantIndexOp::create(b, l, e);
+      Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                           index, count);
+      auto guard = scf::IfOp::create(b, l, inside, /*withElse=*/false);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      SmallVector<Value> outIdx(outIvs);
+      outIdx[vectorLoop] = arith::AddIOp::create(b, l, outIvs[vectorLoop], index);
+      Value x = vector::ExtractOp::create(b, l, v, ArrayRef<int64_t>{e});
+      memref::StoreOp::create(b, l, x, out, outIdx);
+    }
+  };
+  if (isParallel && rank > 1 && vectorLoop != 0) {
+    auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
+                                       ValueRange{ubs[0]},
+                                       ValueRange{steps[0]});
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(par.getBody()->getTerminator());
+    Value outer = par.getInductionVars()[0];
+    scf::buildLoopNest(rewriter, loc, ArrayRef(lbs).drop_front(),
+                       ArrayRef(ubs).drop_front(), ArrayRef(steps).drop_front(),
+                       [&](OpBuilder &b, Location l, ValueRange ivs) {
+                         SmallVector<Value> all{outer};
+                         all.append(ivs.begin(), ivs.end());
+                         body(b, l, all);
+                       });
+  } else {
+    scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
+  }
+  rewriter.eraseOp(op);
+}
+
 struct VectorizeCopiesPass
     : mlir::dlc::impl::VectorizeCopiesPassBase<VectorizeCopiesPass> {
   using Base::Base;
@@ -80,14 +159,61 @@ struct VectorizeCopiesPass
           isContiguousAlongLastDim(op.getOutputs()[0].getType()))
         copies.push_back(op);
     });
+    // Fills: linalg.fill, and ops without inputs that yield a value from
+    // outside (a padded buffer's border, from tensor.pad).
+    SmallVector<std::pair<Operation *, Value>> fills;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+          !isContiguousAlongLastDim(op.getDpsInitOperand(0)->get().getType()))
+        return;
+      if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
+        fills.push_back({op, fill.getInputs()[0]});
+        return;
+      }
+      if (op.getNumDpsInputs() != 0 || op.hasIndexSemantics() ||
+          op.getNumReductionLoops() != 0)
+        return;
+      Block *body = op.getBlock();
+      Value yielded = body->getTerminator()->getOperand(0);
+      if (body->getOperations().size() == 1 &&
+          yielded.getParentBlock() != body)
+        fills.push_back({op, yielded});
+    });
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk([&](linalg::TransposeOp op) {
+      int64_t rank = op.getPermutation().size();
+      if (op.hasPureBufferSemantics() && rank > 1 &&
+          op.getPermutation().back() != rank - 1 &&
+          isContiguousAlongLastDim(op.getInput().getType()))
+        transposes.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
+    for (linalg::TransposeOp op : transposes) {
+      int64_t work = 1;
+      for (int64_t d : cast<MemRefType>(op.getInput().getType()).getShape())
+        if (!ShapedType::isDynamic(d))
+          work *= d;
+      rewriter.setInsertionPoint(op);
+      vectorizeTranspose(rewriter, op, lanes, parallel && work >= minWork);
+    }
     for (linalg::CopyOp op : copies) {
       int64_t work = 1;
       for (int64_t d : cast<MemRefType>(op.getInputs()[0].getType()).getShape())
         if (!ShapedType::isDynamic(d))
           work *= d;
       rewriter.setInsertionPoint(op);
-      vectorizeCopy(rewriter, op, lanes, parallel && work >= minWork);
+      vectorizeCopy(rewriter, op, op.getInputs()[0], Value(),
+                    op.getOutputs()[0], lanes, parallel && work >= minWork);
+    }
+    for (auto [op, value] : fills) {
+      int64_t work = 1;
+      Value out = cast<linalg::LinalgOp>(op).getDpsInitOperand(0)->get();
+      for (int64_t d : cast<MemRefType>(out.getType()).getShape())
+        if (!ShapedType::isDynamic(d))
+          work *= d;
+      rewriter.setInsertionPoint(op);
+      vectorizeCopy(rewriter, op, Value(), value, out, lanes,
+                    parallel && work >= minWork);
     }
   }
 };

@@ -79,6 +79,10 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     copies.lanes = options.lanes;
     copies.parallel = options.threads;
     pm.addNestedPass<func::FuncOp>(createVectorizeCopiesPass(copies));
+    VectorizePoolingPassOptions pooling;
+    pooling.lanes = options.lanes;
+    pooling.parallel = options.threads;
+    pm.addNestedPass<func::FuncOp>(createVectorizePoolingPass(pooling));
   }
   pm.addPass(createCanonicalizerPass());
   if (options.threads)

@@ -185,6 +185,30 @@ def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def VectorizePoolingPass : Pass<"dlc-vectorize-pooling", "func::FuncOp"> {
+  let summary = "2 x 2 max pooling with stride 2 as vector maxima";
+  let description = [{
+    On buffers: a `linalg.pooling_nchw_max` with a 2 x 2 window, stride 2
+    and no dilation becomes loops over (n, c, y) around vectors of `lanes`
+    outputs: per window row, two vector loads of `2 lanes` inputs split into
+    even and odd elements (`vector.shuffle`), and their `arith.maximumf`
+    with the output. The maximum is exact in any order, so the result is
+    the loop nest's, NaN included. As a loop nest the stride-2 window stays
+    scalar.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16", "Outputs per vector">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Share the batch loop of large pools out to threads (scf.parallel)">,
+    Option<"minWork", "min-work", "int64_t", "4096",
+           "Smallest static output size pooled in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ApproximateMathPass : Pass<"dlc-approximate-math", "func::FuncOp"> {
   let summary = "Replaces f32 transcendental functions with polynomials";
   let description = [{

@@ -1,0 +1,35 @@
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-vectorize-pooling{lanes=16}))' | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-vectorize-pooling{lanes=16 parallel=1 min-work=1}))' | FileCheck %s --check-prefix=PAR
+// 2 x 2 max pooling with stride 2: per window row, 32 inputs split into
+// even and odd lanes, maxima with the output, 16 outputs at a time.
+
+// CHECK-LABEL: func @max_pool
+// CHECK: scf.for %{{.*}} step %c16
+// CHECK: %[[OUT:.*]] = vector.maskedload %arg2
+// CHECK: %[[LO:.*]] = vector.maskedload %arg0
+// CHECK: %[[HI:.*]] = vector.maskedload %arg0
+// CHECK: %[[E:.*]] = vector.shuffle %[[LO]], %[[HI]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK: %[[O:.*]] = vector.shuffle %[[LO]], %[[HI]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK: %[[M1:.*]] = arith.maximumf %[[OUT]], %[[E]]
+// CHECK: arith.maximumf %[[M1]], %[[O]]
+// CHECK-COUNT-2: arith.maximumf
+// CHECK: vector.maskedstore %arg2
+// CHECK-NOT: linalg.pooling_nchw_max
+// PAR-LABEL: func @max_pool
+// PAR: scf.parallel
+func.func @max_pool(%x: memref<?x8x32x32xf32>, %w: memref<2x2xf32>, %y: memref<?x8x16x16xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<?x8x32x32xf32>, memref<2x2xf32>) outs(%y : memref<?x8x16x16xf32>)
+  return
+}
+
+// -----
+
+// Other windows and strides stay loops.
+// CHECK-LABEL: func @overlapping
+// CHECK: linalg.pooling_nchw_max
+func.func @overlapping(%x: memref<?x8x32x32xf32>, %w: memref<3x3xf32>, %y: memref<?x8x15x15xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<?x8x32x32xf32>, memref<3x3xf32>) outs(%y : memref<?x8x15x15xf32>)
+  return
+}

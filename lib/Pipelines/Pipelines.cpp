@@ -55,6 +55,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.vectorize) {
     pm.addNestedPass<func::FuncOp>(createCollapseElementwisePass());
     pm.addPass(createCanonicalizerPass());
+    // One reshape per value: an in-place update's input and init must be
+    // the same value for bufferization to write in place.
+    pm.addPass(createCSEPass());
     pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());

@@ -34,18 +34,19 @@ func.func @strided(%x: memref<8x8xf32, strided<[1, 8]>>, %y: memref<8x8xf32>) {
 // -----
 
 // Fills: linalg.fill, and a padded buffer's border (an op without inputs
-// yielding a value from outside): vector stores of a splat.
+// yielding a value from outside). A contiguous buffer is filled as one 1-D
+// run (LLVM makes it a memset); a strided one with vector stores of a
+// splat along its last dimension.
 // CHECK-LABEL: func @fills
-// CHECK: %[[S:.*]] = vector.broadcast %arg2 : f32 to vector<16xf32>
-// CHECK: vector.maskedstore %arg0[{{.*}}], %{{.*}}, %[[S]]
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[}}[0, 1, 2]] : memref<?x64x36xf32> into memref<?xf32>
+// CHECK: linalg.fill ins(%arg2 : f32) outs(%[[FLAT]] : memref<?xf32>)
 // CHECK: %[[Z:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
 // CHECK: vector.maskedstore %arg1[{{.*}}], %{{.*}}, %[[Z]]
-// CHECK-NOT: linalg.fill
 // CHECK-NOT: linalg.map
-func.func @fills(%a: memref<?x64x36xf32>, %b: memref<?x3x34x34xf32>, %v: f32) {
+func.func @fills(%a: memref<?x64x36xf32>, %b: memref<?x3x32x32xf32, strided<[3468, 1156, 34, 1], offset: 35>>, %v: f32) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%v : f32) outs(%a : memref<?x64x36xf32>)
-  linalg.map outs(%b : memref<?x3x34x34xf32>)
+  linalg.map outs(%b : memref<?x3x32x32xf32, strided<[3468, 1156, 34, 1], offset: 35>>)
     (%init: f32) {
       linalg.yield %zero : f32
     }

@@ -160,11 +160,13 @@ def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
   let summary = "Copies buffers contiguous along their last dimension with vectors";
   let description = [{
     On buffers: a `linalg.copy` whose source and destination both have a
-    unit-stride last dimension (a copy into a padded buffer's interior, an
-    argument into the arena), and a fill of such a buffer (`linalg.fill`, or
-    an op without inputs yielding a value from outside, as `tensor.pad`'s
-    border), become loops over the other dimensions around masked vector
-    loads and stores of `lanes` elements along the last one. A transpose
+    unit-stride last dimension (a copy into a padded buffer's interior), and
+    a fill of such a buffer (`linalg.fill`, or an op without inputs yielding
+    a value from outside, as `tensor.pad`'s border), become loops over the
+    other dimensions around masked vector loads and stores of `lanes`
+    elements along the last one. Between contiguous buffers they become one
+    1-D copy or fill instead (LLVM makes memcpy/memset of them, and
+    `dlc-parallelize` one parallel loop without index arithmetic). A transpose
     that moves the input's contiguous last dimension (NCHW -> NHWC) reads
     it as vectors and stores the elements one by one, the output's last
     dimension innermost

@@ -21,12 +21,6 @@ SmallVector<ReassociationIndices> collapsibleRuns(linalg::LinalgOp op) {
   if (op.getNumReductionLoops() != 0 || op.getNumLoops() < 2 ||
       op.hasIndexSemantics() || !isa<linalg::GenericOp>(op))
     return {};
-  // An update written into an argument in place (an optimizer step,
-  // dlc-lower-function-abi) keeps its shape: collapsing it would hide the
-  // argument behind reshapes, and bufferization would copy it back.
-  for (OpOperand &init : op.getDpsInitsMutable())
-    if (init.get().getDefiningOp<bufferization::ToTensorOp>())
-      return {};
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   // collapseOpIterationDims handles permutations and broadcasts, not
   // constant indices (a [C, 1, 1] bias read at (c, 0, 0)).

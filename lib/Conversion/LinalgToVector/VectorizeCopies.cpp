@@ -20,10 +20,37 @@ bool isContiguousAlongLastDim(Type type) {
 
 /// for the outer indices: for j in [0, n) step lanes: out[.., j..] = in[.., j..]
 /// (the last vector masked).
+/// `v` as a 1-D memref when its layout is the identity (contiguous).
+Value flatten(RewriterBase &rewriter, Location loc, Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  if (type.getRank() < 2 || !type.getLayout().isIdentity())
+    return v;
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  return memref::CollapseShapeOp::create(rewriter, loc, v,
+                                         ArrayRef<ReassociationIndices>{all});
+}
+
 /// Copies `in` (or, without it, the scalar `fill`) into `out`.
 void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
                    Value out, int64_t lanes, bool isParallel) {
   Location loc = op->getLoc();
+  // Contiguous buffers are copied (filled) as one run: a 1-D linalg op,
+  // which LLVM turns into memcpy (memset), and dlc-parallelize, when large,
+  // into one parallel loop without index arithmetic.
+  auto isIdentity = [](Value v) {
+    return cast<MemRefType>(v.getType()).getLayout().isIdentity();
+  };
+  if (isIdentity(out) && (!in || isIdentity(in))) {
+    out = flatten(rewriter, loc, out);
+    if (in)
+      linalg::CopyOp::create(rewriter, loc, flatten(rewriter, loc, in), out);
+    else
+      linalg::FillOp::create(rewriter, loc, ValueRange{fill}, ValueRange{out});
+    rewriter.eraseOp(op);
+    return;
+  }
   auto type = cast<MemRefType>(out.getType());
   VectorType vectorType = VectorType::get({lanes}, type.getElementType());
   VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());

@@ -33,3 +33,39 @@ func.func @overlapping(%x: memref<?x8x32x32xf32>, %w: memref<3x3xf32>, %y: memre
     ins(%x, %w : memref<?x8x32x32xf32>, memref<3x3xf32>) outs(%y : memref<?x8x15x15xf32>)
   return
 }
+
+// -----
+
+// A max-pool gradient fused with a ReLU mask: elementwise, with the pooled
+// values and their gradient read per 2 x 2 window. Those are loaded at half
+// width and each lane repeated twice; the body runs on vectors.
+// CHECK-LABEL: func @pool_gradient
+// CHECK: scf.for %{{.*}} step %c16
+// CHECK: vector.maskedload %arg0{{.*}} vector<16xf32>
+// CHECK: %[[H:.*]] = vector.maskedload %arg1{{.*}} vector<8xf32>
+// CHECK: vector.shuffle %[[H]], %[[H]] [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+// CHECK: arith.cmpf oeq, %{{.*}} : vector<16xf32>
+// CHECK: arith.select %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK: vector.maskedstore %arg4
+// CHECK-NOT: linalg.generic
+func.func @pool_gradient(%x: memref<?x8x32x32xf32>, %y: memref<?x8x16x16xf32>, %g: memref<?x8x16x16xf32>, %pre: memref<?x8x32x32xf32>, %dx: memref<?x8x32x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h floordiv 2, w floordiv 2)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h floordiv 2, w floordiv 2)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h, w)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %y, %g, %pre : memref<?x8x32x32xf32>, memref<?x8x16x16xf32>, memref<?x8x16x16xf32>, memref<?x8x32x32xf32>)
+      outs(%dx : memref<?x8x32x32xf32>) {
+  ^bb0(%a: f32, %m: f32, %d: f32, %p: f32, %o: f32):
+    %pos = arith.cmpf ogt, %p, %zero : f32
+    %mask = arith.select %pos, %one, %zero : f32
+    %hit = arith.cmpf oeq, %a, %m : f32
+    %r = arith.select %hit, %d, %zero : f32
+    %v = arith.mulf %r, %mask : f32
+    linalg.yield %v : f32
+  }
+  return
+}

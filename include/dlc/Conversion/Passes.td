@@ -188,7 +188,7 @@ def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
 }
 
 def VectorizePoolingPass : Pass<"dlc-vectorize-pooling", "func::FuncOp"> {
-  let summary = "2 x 2 max pooling with stride 2 as vector maxima";
+  let summary = "2 x 2 max pooling with stride 2, and its gradient, on vectors";
   let description = [{
     On buffers: a `linalg.pooling_nchw_max` with a 2 x 2 window, stride 2
     and no dilation becomes loops over (n, c, y) around vectors of `lanes`
@@ -197,6 +197,12 @@ def VectorizePoolingPass : Pass<"dlc-vectorize-pooling", "func::FuncOp"> {
     with the output. The maximum is exact in any order, so the result is
     the loop nest's, NaN included. As a loop nest the stride-2 window stays
     scalar.
+
+    Its gradient, an elementwise op that reads some operands per window at
+    `(.., h floordiv 2, w floordiv 2)` (the pooled values and their
+    gradient, fused with the ReLU mask before it), is vectorized along `w`
+    too: those operands are loaded at half width with each lane repeated
+    twice, and the body's elementwise arithmetic is cloned on vectors.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16", "Outputs per vector">,

@@ -1,6 +1,7 @@
 // dlc-vectorize-pooling: 2 x 2 max pooling with stride 2 as vector maxima.
 #include "dlc/Conversion/Passes.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::dlc {
@@ -103,6 +104,149 @@ void vectorize(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
   rewriter.eraseOp(op);
 }
 
+/// How an operand of a pool gradient is read: at the op's own indices, or
+/// at those of the 2 x 2 window holding them, (.., h floordiv 2, w floordiv 2).
+enum class Access { Same, Window };
+
+/// The accesses of an elementwise op that reads some operands per window
+/// (a max-pool gradient, fused with its neighbours), or nothing.
+std::optional<SmallVector<Access>> poolGradientAccesses(linalg::GenericOp op) {
+  int64_t rank = op.getNumLoops();
+  if (!op.hasPureBufferSemantics() || rank < 2 || op.hasIndexSemantics() ||
+      op.getNumReductionLoops() != 0 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineMap same = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineExpr> window(same.getResults());
+  window[rank - 2] = window[rank - 2].floorDiv(2);
+  window[rank - 1] = window[rank - 1].floorDiv(2);
+  AffineMap windowMap = AffineMap::get(rank, 0, window, ctx);
+  SmallVector<Access> accesses;
+  bool anyWindow = false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !type.isLastDimUnitStride() ||
+        !isa<FloatType, IntegerType>(type.getElementType()))
+      return std::nullopt;
+    if (map == same) {
+      accesses.push_back(Access::Same);
+    } else if (map == windowMap && !op.isDpsInit(&operand)) {
+      accesses.push_back(Access::Window);
+      anyWindow = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  // The body must be elementwise arithmetic that maps onto vectors.
+  for (Operation &inner : op.getBlock()->without_terminator())
+    if (!OpTrait::hasElementwiseMappableTraits(&inner) ||
+        inner.getNumRegions() != 0)
+      return std::nullopt;
+  if (!anyWindow)
+    return std::nullopt;
+  return accesses;
+}
+
+/// The op as vectors of `lanes` along the last dimension (lanes even): an
+/// operand read per window is loaded at half the width and each element
+/// repeated twice (`vector.shuffle` [0, 0, 1, 1, ...]); the body's
+/// arithmetic is cloned on vectors. Lanes past the end are masked.
+void vectorizePoolGradient(RewriterBase &rewriter, linalg::GenericOp op,
+                           ArrayRef<Access> accesses, int64_t lanes,
+                           bool isParallel) {
+  Location loc = op.getLoc();
+  int64_t rank = op.getNumLoops();
+  Value out = op.getDpsInitOperand(0)->get();
+  auto cst = [&](OpBuilder &b, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto vectorOf = [&](Type element, int64_t n) {
+    return VectorType::get({n}, element);
+  };
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    lbs.push_back(cst(rewriter, 0));
+    ubs.push_back(memref::DimOp::create(rewriter, loc, out, d));
+    steps.push_back(cst(rewriter, d == rank - 1 ? lanes : 1));
+  }
+  SmallVector<int64_t> repeat;
+  for (int64_t i = 0; i < lanes; ++i)
+    repeat.push_back(i / 2);
+  auto body = [&](OpBuilder &b, Location l, ValueRange ivs) {
+    Value left = arith::SubIOp::create(b, l, ubs.back(), ivs.back());
+    Value mask = vector::CreateMaskOp::create(
+        b, l, vectorOf(b.getI1Type(), lanes), ValueRange{left});
+    // Window operands: half as many elements, from (h / 2, w / 2).
+    Value halfLeft = arith::CeilDivUIOp::create(b, l, left, cst(b, 2));
+    Value halfMask = vector::CreateMaskOp::create(
+        b, l, vectorOf(b.getI1Type(), lanes / 2), ValueRange{halfLeft});
+    SmallVector<Value> windowIvs(ivs);
+    windowIvs[rank - 2] = arith::DivUIOp::create(b, l, ivs[rank - 2], cst(b, 2));
+    windowIvs[rank - 1] = arith::DivUIOp::create(b, l, ivs[rank - 1], cst(b, 2));
+    IRMapping map;
+    Block *block = op.getBlock();
+    for (auto [k, input] : llvm::enumerate(op.getDpsInputOperands())) {
+      Value memref = input->get();
+      Type element = cast<MemRefType>(memref.getType()).getElementType();
+      Value zero = arith::ConstantOp::create(
+          b, l, vectorOf(element, lanes),
+          b.getZeroAttr(vectorOf(element, lanes)));
+      Value v;
+      if (accesses[k] == Access::Same) {
+        v = vector::MaskedLoadOp::create(b, l, vectorOf(element, lanes),
+                                         memref, ivs, mask, zero);
+      } else {
+        Value halfZero = arith::ConstantOp::create(
+            b, l, vectorOf(element, lanes / 2),
+            b.getZeroAttr(vectorOf(element, lanes / 2)));
+        Value half = vector::MaskedLoadOp::create(
+            b, l, vectorOf(element, lanes / 2), memref, windowIvs, halfMask,
+            halfZero);
+        v = vector::ShuffleOp::create(b, l, half, half, repeat);
+      }
+      map.map(block->getArgument(k), v);
+    }
+    // Values from outside the body (constants) become splats.
+    auto operandOf = [&](Value scalar) -> Value {
+      if (Value mapped = map.lookupOrNull(scalar))
+        return mapped;
+      return vector::BroadcastOp::create(
+          b, l, vectorOf(scalar.getType(), lanes), scalar);
+    };
+    for (Operation &inner : block->without_terminator()) {
+      OperationState state(l, inner.getName());
+      for (Value operand : inner.getOperands())
+        state.addOperands(operandOf(operand));
+      for (Type t : inner.getResultTypes())
+        state.addTypes(vectorOf(t, lanes));
+      state.addAttributes(inner.getAttrs());
+      Operation *vectorOp = b.create(state);
+      map.map(inner.getResults(), vectorOp->getResults());
+    }
+    Value result = operandOf(block->getTerminator()->getOperand(0));
+    vector::MaskedStoreOp::create(b, l, out, ivs, mask, result);
+  };
+  if (!isParallel) {
+    scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
+  } else {
+    auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
+                                       ValueRange{ubs[0]},
+                                       ValueRange{steps[0]});
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(par.getBody()->getTerminator());
+    Value outer = par.getInductionVars()[0];
+    scf::buildLoopNest(rewriter, loc, ArrayRef(lbs).drop_front(),
+                       ArrayRef(ubs).drop_front(), ArrayRef(steps).drop_front(),
+                       [&](OpBuilder &b, Location l, ValueRange ivs) {
+                         SmallVector<Value> all{outer};
+                         all.append(ivs.begin(), ivs.end());
+                         body(b, l, all);
+                       });
+  }
+  rewriter.eraseOp(op);
+}
+
 struct VectorizePoolingPass
     : mlir::dlc::impl::VectorizePoolingPassBase<VectorizePoolingPass> {
   using Base::Base;
@@ -118,7 +262,21 @@ struct VectorizePoolingPass
           isContiguousAlongLastDim(op.getOutputs()[0]))
         pools.push_back(op);
     });
+    SmallVector<std::pair<linalg::GenericOp, SmallVector<Access>>> gradients;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<SmallVector<Access>> a = poolGradientAccesses(op))
+        gradients.push_back({op, *a});
+    });
     IRRewriter rewriter(&getContext());
+    for (auto &[op, accesses] : gradients) {
+      int64_t work = 1;
+      for (int64_t d : op.getStaticLoopRanges())
+        if (!ShapedType::isDynamic(d))
+          work *= d;
+      rewriter.setInsertionPoint(op);
+      vectorizePoolGradient(rewriter, op, accesses, lanes,
+                            parallel && work >= minWork);
+    }
     for (linalg::PoolingNchwMaxOp op : pools) {
       int64_t work = 1;
       for (int64_t d : cast<MemRefType>(op.getOutputs()[0].getType()).getShape())

@@ -5,12 +5,19 @@
 // reduction; each reduction step loads `vectors` vectors of `b` and
 // broadcasts `rows` scalars of `a`:
 //
-//   for outer parallel loops            (the first may be scf.parallel)
+//   [for k0 in reduction step 512        (a matmul's long reduction)
+//      packed = b[k0.., :] by column tiles]
+//   for outer parallel loops / blocks of row tiles  (scf.parallel first)
 //     for j0 in columns step vectors*lanes
-//       for i0 in rows step rows
+//       for i0 in the block's rows step rows
 //         acc = out[i0.., j0..]
 //         for reduction loops: acc += broadcast(a[i0+r]) * b[j0..]
 //         out[i0.., j0..] = acc
+//
+// Ops whose output has no long contiguous loop but whose inputs share a
+// contiguous reduction get dot tiles instead (emitDot). The tile shapes
+// follow the `lanes` and `accumulators` options (the target's vector width
+// and register count); see the pass description in Passes.td.
 #include "dlc/Conversion/Passes.h"
 #include "LoopAnalysis.h"
 

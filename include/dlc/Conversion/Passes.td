@@ -120,8 +120,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",
-           "Elements of one vector register (f32: 16 for AVX-512, 8 for "
-           "AVX2, 4 for SSE and NEON)">,
+           "f32 elements of one vector register (16 for AVX-512, 8 for "
+           "AVX2, 4 for SSE and NEON); f64 ops use half as many">,
     Option<"accumulators", "accumulators", "int64_t", "24",
            "Vector registers the kernel may keep as accumulators">,
     Option<"parallel", "parallel", "bool", "false",

@@ -227,3 +227,26 @@ func.func @transposed(%a: memref<?x300xf32>, %w: memref<260x300xf32>, %c: memref
       ins(%a, %w : memref<?x300xf32>, memref<260x300xf32>) outs(%c : memref<?x260xf32>)
   return
 }
+
+// -----
+
+// A sum along contiguous pixels (a convolution bias's gradient): a dot
+// tile without a second operand, 20 rows of vector partial sums (24
+// accumulators less 4), added across lanes into the output at the end.
+// CHECK-LABEL: func @bias_gradient
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c20
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args
+// CHECK-COUNT-20: vector.load %arg0
+// CHECK-COUNT-20: arith.addf %{{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// CHECK-NOT: linalg.generic
+func.func @bias_gradient(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, a, b, h, w) -> (n, c, a, b, h, w)>, affine_map<(n, c, a, b, h, w) -> (n, c, a, b)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy : memref<?x8x1x1x32x32xf32>) outs(%db : memref<?x8x1x1xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -103,8 +103,53 @@ bool isContiguousAlong(linalg::LinalgOp op, OpOperand *operand, unsigned d) {
          isContiguousAlongLastDim(operand->get());
 }
 
+/// Whether the op's body is `yield out + x` over its one input.
+bool isSum(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getNumArguments() != 2 || body->getOperations().size() != 2)
+    return false;
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && llvm::is_contained(add->getOperands(), body->getArgument(0)) &&
+         llvm::is_contained(add->getOperands(), body->getArgument(1));
+}
+
+/// A sum along a reduction loop its input reads contiguously (a bias's
+/// gradient over an image's pixels): a dot tile without `b`, its rows along
+/// the output loop with the most iterations that the input reads.
+std::optional<Contraction> matchSum(linalg::LinalgOp op, int64_t lanes) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
+      op.hasIndexSemantics() || !isSum(op))
+    return std::nullopt;
+  OpOperand *in = op.getDpsInputOperand(0), *out = op.getDpsInitOperand(0);
+  if (!isa<FloatType>(cast<MemRefType>(out->get().getType()).getElementType()) ||
+      !op.getMatchingIndexingMap(out).isProjectedPermutation())
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto extent = [&](unsigned d) {
+    return ShapedType::isDynamic(ranges[d]) ? INT64_MAX : ranges[d];
+  };
+  std::optional<Contraction> c;
+  for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (type == utils::IteratorType::reduction && extent(d) >= lanes &&
+        isContiguousAlong(op, in, d) && (!c || extent(d) > extent(c->j)))
+      c = Contraction{Contraction::Kind::Dot, in, nullptr, out, unsigned(d),
+                      std::nullopt, std::nullopt};
+  if (!c)
+    return std::nullopt;
+  AffineMap inMap = op.getMatchingIndexingMap(in);
+  for (AffineExpr e : op.getMatchingIndexingMap(out).getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (dependsOn(inMap, d) && (!c->i || extent(d) > extent(*c->i)))
+      c->i = d;
+  }
+  return c;
+}
+
 std::optional<Contraction> matchContraction(linalg::LinalgOp op,
                                             int64_t lanes) {
+  if (std::optional<Contraction> sum = matchSum(op, lanes))
+    return sum;
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
       op.hasIndexSemantics() || !isMulAdd(op))
@@ -399,12 +444,18 @@ private:
           p[*c.i] = rowIndex[r];
         aVectors.push_back(load(b, c.a, p, mask));
       }
+      scf::ValueVector next;
+      if (!c.b) { // a sum: acc += a
+        for (int64_t r = 0; r < tileRows; ++r)
+          next.push_back(
+              arith::AddFOp::create(b, loc, partial[r], aVectors[r]));
+        return next;
+      }
       for (int64_t k = 0; k < tileCols; ++k) {
         if (c.col)
           p[*c.col] = colIndex[k];
         bVectors.push_back(load(b, c.b, p, mask));
       }
-      scf::ValueVector next;
       for (int64_t r = 0; r < tileRows; ++r)
         for (int64_t k = 0; k < tileCols; ++k)
           next.push_back(vector::FMAOp::create(

@@ -106,8 +106,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     When no output loop gives contiguous vectors of at least a vector's
     length but both inputs are contiguous along a reduction loop `j` (a
     convolution's filter gradient), or a one-input sum reads its input
-    contiguously along a reduction of at least a vector (a bias's gradient
-    over pixels; then without `b`), dot tiles hold
+    contiguously along a static reduction of at least a vector (a bias's
+    gradient over pixels; then without `b`), dot tiles hold
     `rows x columns` vectors of partial sums along `j`, added across lanes
     (as a tree) into the output at the end.
 

@@ -113,9 +113,10 @@ bool isSum(linalg::LinalgOp op) {
          llvm::is_contained(add->getOperands(), body->getArgument(1));
 }
 
-/// A sum along a reduction loop its input reads contiguously (a bias's
-/// gradient over an image's pixels): a dot tile without `b`, its rows along
-/// the output loop with the most iterations that the input reads.
+/// A sum along a static reduction loop its input reads contiguously (a
+/// bias's gradient over an image's pixels): a dot tile without `b`, its rows
+/// along the output loop with the most iterations that the input reads.
+/// Sums over the batch (a loss's mean) are small and stay loops.
 std::optional<Contraction> matchSum(linalg::LinalgOp op, int64_t lanes) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0 ||
@@ -132,7 +133,8 @@ std::optional<Contraction> matchSum(linalg::LinalgOp op, int64_t lanes) {
   std::optional<Contraction> c;
   for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
     if (type == utils::IteratorType::reduction && extent(d) >= lanes &&
-        isContiguousAlong(op, in, d) && (!c || extent(d) > extent(c->j)))
+        extent(d) != INT64_MAX && isContiguousAlong(op, in, d) &&
+        (!c || extent(d) > extent(c->j)))
       c = Contraction{Contraction::Kind::Dot, in, nullptr, out, unsigned(d),
                       std::nullopt, std::nullopt};
   if (!c)

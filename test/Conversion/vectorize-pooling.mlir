@@ -69,3 +69,20 @@ func.func @pool_gradient(%x: memref<?x8x32x32xf32>, %y: memref<?x8x16x16xf32>, %
   }
   return
 }
+
+// -----
+
+// A body that reads the output is left alone.
+// CHECK-LABEL: func @reads_output
+// CHECK: linalg.generic
+func.func @reads_output(%y: memref<?x8x16x16xf32>, %dx: memref<?x8x32x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h floordiv 2, w floordiv 2)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y : memref<?x8x16x16xf32>) outs(%dx : memref<?x8x32x32xf32>) {
+  ^bb0(%m: f32, %o: f32):
+    %v = arith.addf %m, %o : f32
+    linalg.yield %v : f32
+  }
+  return
+}

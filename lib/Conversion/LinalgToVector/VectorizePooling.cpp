@@ -138,7 +138,10 @@ std::optional<SmallVector<Access>> poolGradientAccesses(linalg::GenericOp op) {
       return std::nullopt;
     }
   }
-  // The body must be elementwise arithmetic that maps onto vectors.
+  // The body must be elementwise arithmetic that maps onto vectors, and
+  // must not read the output.
+  if (op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)))
+    return std::nullopt;
   for (Operation &inner : op.getBlock()->without_terminator())
     if (!OpTrait::hasElementwiseMappableTraits(&inner) ||
         inner.getNumRegions() != 0)

@@ -33,6 +33,26 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> padding,
   return tensor::PadOp::create(b, loc, padded, x, low, high, fill);
 }
 
+/// out += lhs * rhs over 7 loops, 4 parallel then 3 reductions, with the
+/// given indexing maps: the form of every convolution gradient.
+Value convolutionGeneric(OpBuilder &b, Location loc, RankedTensorType type,
+                         Value lhs, Value rhs, Value init,
+                         ArrayRef<AffineMap> maps) {
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  SmallVector<utils::IteratorType> iterators{par, par, par, par,
+                                             red, red, red};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
+             maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               Value product = arith::MulFOp::create(nb, l, a[0], a[1]);
+               linalg::YieldOp::create(
+                   nb, l, Value(arith::AddFOp::create(nb, l, a[2], product)));
+             })
+      .getResult(0);
+}
+
 struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -100,21 +120,8 @@ struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
         AffineMap::get(7, 0, {n, y * s[0] + i * d[0], xx * s[1] + j * d[1], c},
                        ctx),
         AffineMap::get(7, 0, {f, i, j, c}, ctx)};
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
-    SmallVector<utils::IteratorType> iterators{par, par, par, par,
-                                               red, red, red};
-    Value dwt =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{dwtType},
-            ValueRange{adaptor.getGrad(), xt}, ValueRange{init}, maps,
-            iterators,
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-              linalg::YieldOp::create(
-                  b, l, Value(arith::AddFOp::create(b, l, a[2], prod)));
-            })
-            .getResult(0);
+    Value dwt = convolutionGeneric(rewriter, loc, dwtType, adaptor.getGrad(),
+                                   xt, init, maps);
     rewriter.replaceOpWithNewOp<linalg::TransposeOp>(
         op, dwt, createEmpty(rewriter, loc, resultType, {}),
         ArrayRef<int64_t>{0, 3, 1, 2});
@@ -139,19 +146,9 @@ struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
         AffineMap::get(7, 0, {n, c, y * s[0] + i * d[0], xx * s[1] + j * d[1]},
                        ctx),
         AffineMap::get(7, 0, {f, c, i, j}, ctx)};
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
-    SmallVector<utils::IteratorType> iterators{par, par, par, par,
-                                               red, red, red};
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, ValueRange{adaptor.getGrad(), x},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(b, l,
-                                  Value(arith::AddFOp::create(b, l, a[2], prod)));
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, convolutionGeneric(rewriter, loc, resultType,
+                                              adaptor.getGrad(), x, init,
+                                              maps));
     return success();
   }
 };
@@ -214,18 +211,9 @@ struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
                        ctx),
         AffineMap::get(7, 0, {f, c, i, j}, ctx),
         AffineMap::get(7, 0, {bn, c, y, x}, ctx)};
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
-    SmallVector<utils::IteratorType> iterators{par, par, par, par,
-                                               red, red, red};
-    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
-        op, TypeRange{inType}, ValueRange{spread, adaptor.getFilter()},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value prod = arith::MulFOp::create(b, l, a[0], a[1]);
-          linalg::YieldOp::create(b, l,
-                                  Value(arith::AddFOp::create(b, l, a[2], prod)));
-        });
+    rewriter.replaceOp(op, convolutionGeneric(rewriter, loc, inType, spread,
+                                              adaptor.getFilter(), init,
+                                              maps));
     return success();
   }
 };

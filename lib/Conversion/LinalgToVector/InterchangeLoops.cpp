@@ -1,6 +1,6 @@
 // dlc-interchange-loops: reductions get a contiguous parallel loop innermost.
 #include "dlc/Conversion/Passes.h"
-#include "LoopAnalysis.h"
+#include "LoopUtils.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"

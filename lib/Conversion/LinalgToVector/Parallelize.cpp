@@ -1,6 +1,7 @@
 // dlc-parallelize: the outer parallel loop of a large linalg op becomes an
 // scf.parallel (and then an OpenMP work-sharing loop).
 #include "dlc/Conversion/Passes.h"
+#include "LoopUtils.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
@@ -42,11 +43,7 @@ struct ParallelizePass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureBufferSemantics() || op.getNumParallelLoops() == 0)
         return;
-      int64_t work = 1;
-      for (int64_t size : op.getStaticLoopRanges())
-        if (!ShapedType::isDynamic(size))
-          work *= size;
-      if (work >= minWork)
+      if (mlir::dlc::staticPoints(op.getStaticLoopRanges()) >= minWork)
         large.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -1,6 +1,7 @@
 // dlc-vectorize-copies: copies between buffers contiguous along their last
 // dimension become vector loads and stores.
 #include "dlc/Conversion/Passes.h"
+#include "LoopUtils.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -10,16 +11,12 @@ namespace mlir::dlc {
 } // namespace mlir::dlc
 
 using namespace mlir;
+using mlir::dlc::buildLoopNestParallelFirst;
+using mlir::dlc::isContiguousAlongLastDim;
+using mlir::dlc::staticPoints;
 
 namespace {
 
-bool isContiguousAlongLastDim(Type type) {
-  auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.getRank() > 0 && memref.isLastDimUnitStride();
-}
-
-/// for the outer indices: for j in [0, n) step lanes: out[.., j..] = in[.., j..]
-/// (the last vector masked).
 /// `v` as a 1-D memref when its layout is the identity (contiguous).
 Value flatten(RewriterBase &rewriter, Location loc, Value v) {
   auto type = cast<MemRefType>(v.getType());
@@ -32,7 +29,9 @@ Value flatten(RewriterBase &rewriter, Location loc, Value v) {
                                          ArrayRef<ReassociationIndices>{all});
 }
 
-/// Copies `in` (or, without it, the scalar `fill`) into `out`.
+/// Copies `in` (or, without it, the scalar `fill`) into `out`: for the outer
+/// indices, for j in [0, n) step lanes: out[.., j..] = in[.., j..] (the last
+/// vector masked).
 void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
                    Value out, int64_t lanes, bool isParallel) {
   Location loc = op->getLoc();
@@ -68,36 +67,20 @@ void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
     ubs.push_back(memref::DimOp::create(rewriter, loc, out, d));
   SmallVector<Value> lbs(type.getRank(), zero), steps(type.getRank(), one);
   steps.back() = step;
-  auto copyNest = [&](OpBuilder &builder, ValueRange outerIvs) {
-    size_t skip = outerIvs.size();
-    scf::buildLoopNest(
-        builder, loc, ArrayRef(lbs).drop_front(skip),
-        ArrayRef(ubs).drop_front(skip), ArrayRef(steps).drop_front(skip),
-        [&](OpBuilder &b, Location l, ValueRange innerIvs) {
-          SmallVector<Value> ivs(outerIvs);
-          ivs.append(innerIvs.begin(), innerIvs.end());
-          Value left = arith::SubIOp::create(b, l, ubs.back(), ivs.back());
-          Value mask = vector::CreateMaskOp::create(b, l, maskType,
-                                                    ValueRange{left});
-          Value v = splat ? splat
-                          : vector::MaskedLoadOp::create(b, l, vectorType, in,
-                                                         ivs, mask, pass)
-                                .getResult();
-          vector::MaskedStoreOp::create(b, l, out, ivs, mask, v);
-        });
-  };
   // With threads, a large copy's outermost loop is shared out (as
   // dlc-parallelize does for the loops it lowers).
-  if (isParallel && type.getRank() > 1) {
-    auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
-                                       ValueRange{ubs[0]},
-                                       ValueRange{steps[0]});
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(par.getBody()->getTerminator());
-    copyNest(rewriter, par.getInductionVars());
-  } else {
-    copyNest(rewriter, ValueRange{});
-  }
+  buildLoopNestParallelFirst(
+      rewriter, loc, lbs, ubs, steps, isParallel && type.getRank() > 1,
+      [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value left = arith::SubIOp::create(b, l, ubs.back(), ivs.back());
+        Value mask =
+            vector::CreateMaskOp::create(b, l, maskType, ValueRange{left});
+        Value v = splat ? splat
+                        : vector::MaskedLoadOp::create(b, l, vectorType, in,
+                                                       ivs, mask, pass)
+                              .getResult();
+        vector::MaskedStoreOp::create(b, l, out, ivs, mask, v);
+      });
   rewriter.eraseOp(op);
 }
 
@@ -154,23 +137,8 @@ void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
       memref::StoreOp::create(b, l, x, out, outIdx);
     }
   };
-  if (isParallel && rank > 1 && vectorLoop != 0) {
-    auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
-                                       ValueRange{ubs[0]},
-                                       ValueRange{steps[0]});
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(par.getBody()->getTerminator());
-    Value outer = par.getInductionVars()[0];
-    scf::buildLoopNest(rewriter, loc, ArrayRef(lbs).drop_front(),
-                       ArrayRef(ubs).drop_front(), ArrayRef(steps).drop_front(),
-                       [&](OpBuilder &b, Location l, ValueRange ivs) {
-                         SmallVector<Value> all{outer};
-                         all.append(ivs.begin(), ivs.end());
-                         body(b, l, all);
-                       });
-  } else {
-    scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
-  }
+  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps,
+                             isParallel && vectorLoop != 0, body);
   rewriter.eraseOp(op);
 }
 
@@ -216,28 +184,19 @@ struct VectorizeCopiesPass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::TransposeOp op : transposes) {
-      int64_t work = 1;
-      for (int64_t d : cast<MemRefType>(op.getInput().getType()).getShape())
-        if (!ShapedType::isDynamic(d))
-          work *= d;
+      int64_t work = staticPoints(cast<MemRefType>(op.getInput().getType()).getShape());
       rewriter.setInsertionPoint(op);
       vectorizeTranspose(rewriter, op, lanes, parallel && work >= minWork);
     }
     for (linalg::CopyOp op : copies) {
-      int64_t work = 1;
-      for (int64_t d : cast<MemRefType>(op.getInputs()[0].getType()).getShape())
-        if (!ShapedType::isDynamic(d))
-          work *= d;
+      int64_t work = staticPoints(cast<MemRefType>(op.getInputs()[0].getType()).getShape());
       rewriter.setInsertionPoint(op);
       vectorizeCopy(rewriter, op, op.getInputs()[0], Value(),
                     op.getOutputs()[0], lanes, parallel && work >= minWork);
     }
     for (auto [op, value] : fills) {
-      int64_t work = 1;
       Value out = cast<linalg::LinalgOp>(op).getDpsInitOperand(0)->get();
-      for (int64_t d : cast<MemRefType>(out.getType()).getShape())
-        if (!ShapedType::isDynamic(d))
-          work *= d;
+      int64_t work = staticPoints(cast<MemRefType>(out.getType()).getShape());
       rewriter.setInsertionPoint(op);
       vectorizeCopy(rewriter, op, Value(), value, out, lanes,
                     parallel && work >= minWork);

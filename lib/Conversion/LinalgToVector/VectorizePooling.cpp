@@ -1,5 +1,6 @@
 // dlc-vectorize-pooling: 2 x 2 max pooling with stride 2 as vector maxima.
 #include "dlc/Conversion/Passes.h"
+#include "LoopUtils.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -10,13 +11,12 @@ namespace mlir::dlc {
 } // namespace mlir::dlc
 
 using namespace mlir;
+using mlir::dlc::buildLoopNestParallelFirst;
+using mlir::dlc::isContiguousAlongLastDim;
+using mlir::dlc::staticPoints;
 
 namespace {
 
-bool isContiguousAlongLastDim(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getRank() == 4 && type.isLastDimUnitStride();
-}
 
 bool allEqual(DenseIntElementsAttr attr, int64_t value) {
   return llvm::all_of(attr.getValues<int64_t>(),
@@ -83,24 +83,8 @@ void vectorize(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
         vector::MaskedStoreOp::create(b, l, out, ValueRange{n, c, y, x0},
                                       mask, best);
   };
-  if (!isParallel) {
-    scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
-    rewriter.eraseOp(op);
-    return;
-  }
   // With threads, the batch loop is shared out.
-  auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
-                                     ValueRange{ubs[0]}, ValueRange{steps[0]});
-  {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(par.getBody()->getTerminator());
-    Value n = par.getInductionVars()[0];
-    scf::buildLoopNest(rewriter, loc, ArrayRef(lbs).drop_front(),
-                       ArrayRef(ubs).drop_front(), ArrayRef(steps).drop_front(),
-                       [&](OpBuilder &b, Location l, ValueRange ivs) {
-                         body(b, l, {n, ivs[0], ivs[1], ivs[2]});
-                       });
-  }
+  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps, isParallel, body);
   rewriter.eraseOp(op);
 }
 
@@ -230,23 +214,7 @@ void vectorizePoolGradient(RewriterBase &rewriter, linalg::GenericOp op,
     Value result = operandOf(block->getTerminator()->getOperand(0));
     vector::MaskedStoreOp::create(b, l, out, ivs, mask, result);
   };
-  if (!isParallel) {
-    scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
-  } else {
-    auto par = scf::ParallelOp::create(rewriter, loc, ValueRange{lbs[0]},
-                                       ValueRange{ubs[0]},
-                                       ValueRange{steps[0]});
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(par.getBody()->getTerminator());
-    Value outer = par.getInductionVars()[0];
-    scf::buildLoopNest(rewriter, loc, ArrayRef(lbs).drop_front(),
-                       ArrayRef(ubs).drop_front(), ArrayRef(steps).drop_front(),
-                       [&](OpBuilder &b, Location l, ValueRange ivs) {
-                         SmallVector<Value> all{outer};
-                         all.append(ivs.begin(), ivs.end());
-                         body(b, l, all);
-                       });
-  }
+  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps, isParallel, body);
   rewriter.eraseOp(op);
 }
 
@@ -261,8 +229,8 @@ struct VectorizePoolingPass
       if (op.hasPureBufferSemantics() && window &&
           window.getShape() == ArrayRef<int64_t>{2, 2} &&
           allEqual(op.getStrides(), 2) && allEqual(op.getDilations(), 1) &&
-          isContiguousAlongLastDim(op.getInputs()[0]) &&
-          isContiguousAlongLastDim(op.getOutputs()[0]))
+          isContiguousAlongLastDim(op.getInputs()[0].getType()) &&
+          isContiguousAlongLastDim(op.getOutputs()[0].getType()))
         pools.push_back(op);
     });
     SmallVector<std::pair<linalg::GenericOp, SmallVector<Access>>> gradients;
@@ -272,19 +240,13 @@ struct VectorizePoolingPass
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, accesses] : gradients) {
-      int64_t work = 1;
-      for (int64_t d : op.getStaticLoopRanges())
-        if (!ShapedType::isDynamic(d))
-          work *= d;
+      int64_t work = staticPoints(op.getStaticLoopRanges());
       rewriter.setInsertionPoint(op);
       vectorizePoolGradient(rewriter, op, accesses, lanes,
                             parallel && work >= minWork);
     }
     for (linalg::PoolingNchwMaxOp op : pools) {
-      int64_t work = 1;
-      for (int64_t d : cast<MemRefType>(op.getOutputs()[0].getType()).getShape())
-        if (!ShapedType::isDynamic(d))
-          work *= d;
+      int64_t work = staticPoints(cast<MemRefType>(op.getOutputs()[0].getType()).getShape());
       rewriter.setInsertionPoint(op);
       vectorize(rewriter, op, lanes, parallel && work >= minWork);
     }

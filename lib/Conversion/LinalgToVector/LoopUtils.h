@@ -1,0 +1,68 @@
+// What the loop passes of LinalgToVector share: questions about indexing
+// maps and buffers, and a loop nest builder.
+#ifndef DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H
+#define DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::dlc {
+
+/// Whether `expr` is `d_pos` plus other terms (coefficient 1 on d_pos), so
+/// that consecutive values of loop `pos` address consecutive elements.
+inline bool hasUnitTerm(AffineExpr expr, unsigned pos) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dim.getPosition() == pos;
+  if (auto bin = dyn_cast<AffineBinaryOpExpr>(expr);
+      bin && bin.getKind() == AffineExprKind::Add)
+    return hasUnitTerm(bin.getLHS(), pos) || hasUnitTerm(bin.getRHS(), pos);
+  return false;
+}
+
+/// Whether `type` is a memref of rank >= 1 whose last dimension has unit
+/// stride (vectors load along it).
+inline bool isContiguousAlongLastDim(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.getRank() > 0 && memref.isLastDimUnitStride();
+}
+
+/// The product of the static sizes: the work of an op whose symbolic
+/// dimension (the batch) counts as 1, for the passes' size thresholds.
+inline int64_t staticPoints(ArrayRef<int64_t> sizes) {
+  int64_t points = 1;
+  for (int64_t size : sizes)
+    if (!ShapedType::isDynamic(size))
+      points *= size;
+  return points;
+}
+
+/// scf::buildLoopNest, with the outermost loop an scf.parallel when
+/// `parallelFirst` (its threads each run the inner loops sequentially).
+inline void
+buildLoopNestParallelFirst(OpBuilder &builder, Location loc,
+                           ArrayRef<Value> lbs, ArrayRef<Value> ubs,
+                           ArrayRef<Value> steps, bool parallelFirst,
+                           function_ref<void(OpBuilder &, Location, ValueRange)>
+                               body) {
+  if (!parallelFirst || lbs.empty()) {
+    scf::buildLoopNest(builder, loc, lbs, ubs, steps, body);
+    return;
+  }
+  auto loop = scf::ParallelOp::create(builder, loc, ValueRange{lbs[0]},
+                                      ValueRange{ubs[0]}, ValueRange{steps[0]});
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(loop.getBody()->getTerminator());
+  Value outer = loop.getInductionVars()[0];
+  scf::buildLoopNest(builder, loc, lbs.drop_front(), ubs.drop_front(),
+                     steps.drop_front(),
+                     [&](OpBuilder &b, Location l, ValueRange inner) {
+                       SmallVector<Value> ivs{outer};
+                       ivs.append(inner.begin(), inner.end());
+                       body(b, l, ivs);
+                     });
+}
+
+} // namespace mlir::dlc
+
+#endif // DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H

@@ -87,7 +87,7 @@ struct Conv2DGradFilterLowering : OpConversionPattern<Conv2DGradFilterOp> {
   /// a broadcast of g and a contiguous vector of xT along c, as the forward
   /// convolution is: dlc-register-tile then gives it full register tiles,
   /// where the channels-first form ends in the 3-wide kernel column and
-  /// needs dot tiles (the 3 x 32 x 32 CNN's step: 93 -> 79 ms). The
+  /// needs dot tiles (the 3 x 32 x 32 CNN's step: 93 -> 86 ms). The
   /// transposes in (the padded input) and out (the filter) are copies.
   LogicalResult lowerChannelsLast(Conv2DGradFilterOp op, OpAdaptor adaptor,
                                   Value x,

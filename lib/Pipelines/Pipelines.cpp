@@ -62,6 +62,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());
   }
+  // Each op accumulating into zeros gets its own fill (CSE shared them):
+  // bufferization would copy the shared one.
+  pm.addNestedPass<func::FuncOp>(createPrivatizeFillsPass());
   // Loops (scan) yield new tensors each step. Every buffer is then placed in
   // the caller's arena: a call allocates nothing, so nothing is freed.
   addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops},"

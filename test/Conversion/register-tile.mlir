@@ -250,3 +250,86 @@ func.func @bias_gradient(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32
   }
   return
 }
+
+// -----
+
+// An output filled with zeros right before the op: the accumulators start
+// at zero (no loads of the output) and the fill is gone. Blocked over an
+// unknown reduction, only the first block starts at zero; the others load
+// the sums so far.
+// CHECK-LABEL: func @zero_init
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for %{{.*}} step %c6
+// CHECK-NOT: vector.load %[[C:.*]]
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %cst,
+// CHECK-COUNT-24: vector.fma
+// CHECK-LABEL: func @zero_init_blocked
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for %[[KB:.*]] = %c0 to %{{.*}} step %c512
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[KB]], %c0
+// CHECK: scf.if %[[FIRST]] -> (vector<16xf32>,
+// CHECK-NEXT: scf.yield %cst, %cst,
+// CHECK-NEXT: } else {
+// CHECK-COUNT-24: vector.load %alloc[
+// CHECK-LABEL: func @zero_init_dot
+// CHECK-NOT: linalg.fill
+// CHECK: vector.reduction <add>
+// CHECK-NOT: memref.load %alloc
+// CHECK: memref.store
+// CHECK-LABEL: func @not_zero
+// CHECK: linalg.fill ins(%cst
+// CHECK-COUNT-24: vector.load %alloc[
+// CHECK-LABEL: func @read_between
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK-COUNT-24: vector.load %alloc[
+func.func @zero_init(%a: memref<?x32xf32>, %b: memref<32x128xf32>) -> memref<?x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %a, %c0 : memref<?x32xf32>
+  %c = memref.alloc(%n) : memref<?x128xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x128xf32>)
+  linalg.matmul ins(%a, %b : memref<?x32xf32>, memref<32x128xf32>) outs(%c : memref<?x128xf32>)
+  return %c : memref<?x128xf32>
+}
+func.func @zero_init_blocked(%a: memref<128x?xf32>, %b: memref<?x64xf32>, %c: memref<128x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %t = memref.alloc() : memref<128x64xf32>
+  linalg.fill ins(%zero : f32) outs(%t : memref<128x64xf32>)
+  linalg.matmul ins(%a, %b : memref<128x?xf32>, memref<?x64xf32>) outs(%t : memref<128x64xf32>)
+  memref.copy %t, %c : memref<128x64xf32> to memref<128x64xf32>
+  return
+}
+func.func @zero_init_dot(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %dy, %c0 : memref<?x8x1x1x32x32xf32>
+  %t = memref.alloc(%n) : memref<?x8x1x1xf32>
+  linalg.fill ins(%zero : f32) outs(%t : memref<?x8x1x1xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, a, b, h, w) -> (n, c, a, b, h, w)>, affine_map<(n, c, a, b, h, w) -> (n, c, a, b)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy : memref<?x8x1x1x32x32xf32>) outs(%t : memref<?x8x1x1xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %t, %db : memref<?x8x1x1xf32> to memref<?x8x1x1xf32>
+  return
+}
+func.func @not_zero(%a: memref<128x32xf32>, %b: memref<32x64xf32>, %c: memref<128x64xf32>) {
+  %one = arith.constant 1.0 : f32
+  %t = memref.alloc() : memref<128x64xf32>
+  linalg.fill ins(%one : f32) outs(%t : memref<128x64xf32>)
+  linalg.matmul ins(%a, %b : memref<128x32xf32>, memref<32x64xf32>) outs(%t : memref<128x64xf32>)
+  memref.copy %t, %c : memref<128x64xf32> to memref<128x64xf32>
+  return
+}
+func.func @read_between(%a: memref<128x32xf32>, %b: memref<32x64xf32>, %c: memref<128x64xf32>, %d: memref<128x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %t = memref.alloc() : memref<128x64xf32>
+  linalg.fill ins(%zero : f32) outs(%t : memref<128x64xf32>)
+  memref.copy %t, %d : memref<128x64xf32> to memref<128x64xf32>
+  linalg.matmul ins(%a, %b : memref<128x32xf32>, memref<32x64xf32>) outs(%t : memref<128x64xf32>)
+  memref.copy %t, %c : memref<128x64xf32> to memref<128x64xf32>
+  return
+}

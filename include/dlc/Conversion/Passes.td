@@ -163,6 +163,21 @@ def CollapseElementwisePass : Pass<"dlc-collapse-elementwise", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def PrivatizeFillsPass : Pass<"dlc-privatize-fills", "func::FuncOp"> {
+  let summary = "Gives every user of a filled tensor a fill of its own";
+  let description = [{
+    On tensors, right before bufferization: CSE merges identical fills (the
+    zeros that every matmul accumulates into), and bufferization then writes
+    the shared zero buffer once and copies it for every other user. Each
+    user after the first gets its own `tensor.empty` + `linalg.fill`, built
+    right before it (users in the fill's block; others keep the shared one),
+    so that each buffer is filled in place, and `dlc-register-tile` can
+    drop a fill of zeros that its kernel's accumulators replace.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def VectorizeCopiesPass : Pass<"dlc-vectorize-copies", "func::FuncOp"> {
   let summary = "Copies buffers contiguous along their last dimension with vectors";
   let description = [{

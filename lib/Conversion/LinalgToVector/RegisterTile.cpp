@@ -23,7 +23,9 @@
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <optional>
 
@@ -233,11 +235,13 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op,
 /// Emits the loops and kernels of one contraction.
 class KernelEmitter {
 public:
+  /// With `zeroInit`, the output holds zeros before the op (a fill the
+  /// caller erases): accumulators start at zero instead of loading them.
   KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
                 const Contraction &c, int64_t lanes, int64_t accumulators,
-                bool parallel)
+                bool parallel, bool zeroInit)
       : rewriter(rewriter), op(op), c(c), lanes(lanes), parallel(parallel),
-        loc(op.getLoc()) {
+        zeroInit(zeroInit), loc(op.getLoc()) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     for (Range range : op.createLoopRanges(rewriter, loc))
       sizes.push_back(
@@ -544,8 +548,17 @@ private:
         Value sum = vector::ReductionOp::create(
             rewriter, loc, vector::CombiningKind::ADD, sums[r * tileCols + k],
             arith::FastMathFlags::reassoc);
-        Value old = memref::LoadOp::create(rewriter, loc, c.out->get(), idx);
-        Value updated = arith::AddFOp::create(rewriter, loc, old, sum);
+        Value updated = sum;
+        if (!zeroInit || blocked) {
+          Value old = memref::LoadOp::create(rewriter, loc, c.out->get(), idx);
+          if (zeroInit) // zero before the first block
+            old = arith::SelectOp::create(
+                rewriter, loc, isFirstBlock(),
+                arith::ConstantOp::create(
+                    rewriter, loc, rewriter.getZeroAttr(old.getType())),
+                old);
+          updated = arith::AddFOp::create(rewriter, loc, old, sum);
+        }
         memref::StoreOp::create(rewriter, loc, updated, c.out->get(), idx);
       }
   }
@@ -734,11 +747,19 @@ private:
 
   Value load(OpBuilder &b, OpOperand *operand, ArrayRef<Value> ivs,
              Value mask) {
-    SmallVector<Value> idx = indices(b, operand, ivs);
+    return loadAt(b, operand->get(), indices(b, operand, ivs), mask);
+  }
+  Value loadAt(OpBuilder &b, Value memref, ValueRange idx, Value mask) {
     if (!mask)
-      return vector::LoadOp::create(b, loc, vectorType, operand->get(), idx);
-    return vector::MaskedLoadOp::create(b, loc, vectorType, operand->get(),
-                                        idx, mask, zeroVector());
+      return vector::LoadOp::create(b, loc, vectorType, memref, idx);
+    return vector::MaskedLoadOp::create(b, loc, vectorType, memref, idx, mask,
+                                        zeroVector());
+  }
+
+  /// Whether the current block of a blocked reduction is its first.
+  Value isFirstBlock() {
+    return rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                reductionBegin, index(0));
   }
 
   /// One tile: `tileRows x count` accumulators at rows i0.. and columns
@@ -755,10 +776,35 @@ private:
     };
     auto maskOf = [&](int64_t v) { return v == count - 1 ? mask : Value(); };
 
-    SmallVector<Value> acc;
+    // The accumulators start from the output, or from zero when it holds
+    // zeros (before a blocked reduction's first block only).
+    SmallVector<SmallVector<Value>> outIndices;
     for (int64_t r = 0; r < tileRows; ++r)
       for (int64_t v = 0; v < count; ++v)
-        acc.push_back(load(rewriter, c.out, at(r, v), maskOf(v)));
+        outIndices.push_back(indices(rewriter, c.out, at(r, v)));
+    auto loadAccumulators = [&](OpBuilder &b) {
+      scf::ValueVector acc;
+      for (auto [n, idx] : llvm::enumerate(outIndices))
+        acc.push_back(loadAt(b, c.out->get(), idx, maskOf(n % count)));
+      return acc;
+    };
+    scf::ValueVector acc;
+    if (!zeroInit) {
+      acc = loadAccumulators(rewriter);
+    } else if (!blocked) {
+      acc.assign(outIndices.size(), zeroVector());
+    } else {
+      auto first = scf::IfOp::create(
+          rewriter, loc, isFirstBlock(),
+          [&](OpBuilder &b, Location) {
+            scf::YieldOp::create(
+                b, loc, SmallVector<Value>(outIndices.size(), zeroVector()));
+          },
+          [&](OpBuilder &b, Location) {
+            scf::YieldOp::create(b, loc, loadAccumulators(b));
+          });
+      acc = scf::ValueVector(first.getResults());
+    }
 
     SmallVector<unsigned> reductions;
     SmallVector<Value> lbs, ubs, steps;
@@ -844,7 +890,7 @@ private:
     for (int64_t r = 0; r < tileRows; ++r)
       for (int64_t v = 0; v < count; ++v) {
         Value value = nest.results[r * count + v];
-        SmallVector<Value> idx = indices(rewriter, c.out, at(r, v));
+        ArrayRef<Value> idx = outIndices[r * count + v];
         if (Value m = maskOf(v))
           vector::MaskedStoreOp::create(rewriter, loc, c.out->get(), idx, m,
                                         value);
@@ -858,6 +904,7 @@ private:
   const Contraction &c;
   int64_t lanes;
   bool parallel;
+  bool zeroInit;
   Location loc;
   SmallVector<Value> sizes;
   llvm::SmallDenseMap<int64_t, Value> constants;
@@ -874,6 +921,42 @@ private:
   static constexpr int64_t kMaxUnrolled = 4;
   std::optional<int64_t> staticColumns;
 };
+
+/// The buffer a memref value is a view of.
+Value rootOf(Value memref) {
+  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
+    memref = view.getViewSource();
+  return memref;
+}
+
+/// The fill of zeros that `out`, an allocated buffer, gets before `op` with
+/// nothing in between that uses the buffer (or a view of it).
+linalg::FillOp zeroFillBefore(Operation *op, Value out) {
+  Value root = rootOf(out);
+  if (!root.getDefiningOp<memref::AllocOp>())
+    return nullptr;
+  auto usesRoot = [&](Operation *other) {
+    return other
+        ->walk([&](Operation *nested) {
+          return llvm::any_of(nested->getOperands(),
+                              [&](Value v) {
+                                return isa<BaseMemRefType>(v.getType()) &&
+                                       rootOf(v) == root;
+                              })
+                     ? WalkResult::interrupt()
+                     : WalkResult::advance();
+        })
+        .wasInterrupted();
+  };
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.getOutputs()[0] == out)
+      return matchPattern(fill.value(), m_AnyZeroFloat()) ? fill : nullptr;
+    if (usesRoot(prev))
+      return nullptr;
+  }
+  return nullptr;
+}
 
 struct RegisterTilePass
     : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
@@ -898,11 +981,15 @@ struct RegisterTilePass
       int64_t bits = cast<MemRefType>(c.out->get().getType())
                          .getElementTypeBitWidth();
       int64_t elementLanes = std::max<int64_t>(1, lanes * 32 / bits);
+      // A fill of zeros right before the op is the accumulators' start.
+      linalg::FillOp fill = zeroFillBefore(op, c.out->get());
       rewriter.setInsertionPoint(op);
       KernelEmitter(rewriter, op, c, elementLanes, budget,
-                    parallel && work >= minWork)
+                    parallel && work >= minWork, /*zeroInit=*/bool(fill))
           .emit();
       rewriter.eraseOp(op);
+      if (fill)
+        rewriter.eraseOp(fill);
     }
   }
 };

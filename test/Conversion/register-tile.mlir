@@ -210,12 +210,23 @@ func.func @packed(%a: memref<12x?xf32>, %b: memref<?x256xf32>, %c: memref<12x256
 // output's columns j. Still an outer product: the packing transposes each
 // block of w into column tiles (5 tiles of 64 for 260 columns, the last
 // padded with zeros), which the kernels, the masked last tile included,
-// read as vectors.
+// read as vectors. The packing reads squares of 16 x 16 as 16 vectors
+// along rows of w, transposes them in 4 rounds of 16 shuffles and stores
+// them along the panel's rows; the last 12 of the 300 columns of w and
+// the last 4 of its 260 rows, one element at a time.
 // CHECK-LABEL: func @transposed
 // CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<5x512x64xf32>
 // CHECK: scf.for %[[T:.*]] = %c0 to %c5 step %c1
+// CHECK: scf.for %[[JJ:.*]] = %c0 to %{{.*}} step %c16
+// CHECK: scf.for %[[KK:.*]] = %c0 to %c288 step %c16
+// CHECK-COUNT-16: vector.load %arg1
+// CHECK-COUNT-64: vector.shuffle
+// CHECK: vector.store %{{.*}}, %[[P]][%[[T]], %[[KK]], %[[JJ]]]
+// CHECK-COUNT-15: vector.store
+// CHECK: scf.for %{{.*}} = %c288 to %c300 step %c1
 // CHECK: %[[V:.*]] = memref.load %arg1[%{{.*}}, %[[K:.*]]] : memref<260x300xf32>
 // CHECK: memref.store %[[V]], %[[P]][%[[T]], %[[K]], %{{.*}}]
+// CHECK: memref.load %arg1
 // CHECK: memref.store %cst, %[[P]]
 // CHECK: scf.for %{{.*}} = %c0 to %c256 step %c64
 // CHECK: vector.load %[[P]]

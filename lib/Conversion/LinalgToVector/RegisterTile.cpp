@@ -641,27 +641,58 @@ private:
   }
 
   /// packed[t, kk, jj] = b[t * width + jj, begin + kk], zero past the last
-  /// column: rows of `b` read contiguously, one element at a time.
+  /// column. Squares of `lanes x lanes` are read as vectors along rows of
+  /// `b`, transposed in registers and stored as vectors along rows of the
+  /// panel; the edges of the block, one element at a time.
   void emitTransposingPack(ArrayRef<Value> ivs, Value count) {
     int64_t width = vectors * lanes;
     Value zero = arith::ConstantOp::create(
         rewriter, loc, rewriter.getZeroAttr(vectorType.getElementType()));
+    bool squares = llvm::isPowerOf2_64(lanes) && lanes > 1;
     loop(index(0), index(packedTiles()), 1, parallel, [&](Value t) {
       Value j0 = arith::MulIOp::create(rewriter, loc, t, index(width));
       Value left = arith::SubIOp::create(rewriter, loc, index(*staticColumns),
                                          j0);
       Value real = arith::MinUIOp::create(rewriter, loc, left, index(width));
-      loop(index(0), real, 1, false, [&](Value jj) {
-        loop(index(0), count, 1, false, [&](Value kk) {
-          SmallVector<Value> p(ivs);
-          p[c.j] = arith::AddIOp::create(rewriter, loc, j0, jj);
-          p[*blocked] = arith::AddIOp::create(rewriter, loc, reductionBegin, kk);
-          Value v = memref::LoadOp::create(rewriter, loc, c.b->get(),
-                                           indices(rewriter, c.b, p));
-          memref::StoreOp::create(rewriter, loc, v, packed,
-                                  ValueRange{t, kk, jj});
+      // Elements [jLo, jHi) x [kLo, kHi) of the tile, one at a time.
+      auto elements = [&](Value jLo, Value jHi, Value kLo, Value kHi) {
+        loop(jLo, jHi, 1, false, [&](Value jj) {
+          loop(kLo, kHi, 1, false, [&](Value kk) {
+            SmallVector<Value> p(ivs);
+            p[c.j] = arith::AddIOp::create(rewriter, loc, j0, jj);
+            p[*blocked] =
+                arith::AddIOp::create(rewriter, loc, reductionBegin, kk);
+            Value v = memref::LoadOp::create(rewriter, loc, c.b->get(),
+                                             indices(rewriter, c.b, p));
+            memref::StoreOp::create(rewriter, loc, v, packed,
+                                    ValueRange{t, kk, jj});
+          });
         });
-      });
+      };
+      if (!squares) {
+        elements(index(0), real, index(0), count);
+      } else {
+        Value jFull = floorTo(real, lanes), kFull = floorTo(count, lanes);
+        loop(index(0), jFull, lanes, false, [&](Value jj) {
+          loop(index(0), kFull, lanes, false, [&](Value kk) {
+            SmallVector<Value> square;
+            SmallVector<Value> p(ivs);
+            p[*blocked] = arith::AddIOp::create(rewriter, loc, reductionBegin,
+                                                kk);
+            Value row = arith::AddIOp::create(rewriter, loc, j0, jj);
+            for (int64_t r = 0; r < lanes; ++r) {
+              p[c.j] = add(row, r);
+              square.push_back(load(rewriter, c.b, p, Value()));
+            }
+            transposeSquare(square);
+            for (int64_t r = 0; r < lanes; ++r)
+              vector::StoreOp::create(rewriter, loc, square[r], packed,
+                                      ValueRange{t, add(kk, r), jj});
+          });
+        });
+        elements(index(0), jFull, kFull, count); // the last columns of k
+        elements(jFull, real, index(0), count);  // the last rows of b
+      }
       loop(real, index(width), 1, false, [&](Value jj) {
         loop(index(0), count, 1, false, [&](Value kk) {
           memref::StoreOp::create(rewriter, loc, zero, packed,
@@ -669,6 +700,32 @@ private:
         });
       });
     });
+  }
+
+  /// Transposes `lanes` vectors of `lanes` elements (a power of 2) in
+  /// log2(lanes) rounds of two-input shuffles: the round of stride s swaps
+  /// bit s of every element's row and column where they differ, pairing
+  /// rows i and i + s.
+  void transposeSquare(SmallVector<Value> &square) {
+    int64_t n = lanes;
+    for (int64_t s = n / 2; s >= 1; s /= 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t col = 0; col < n; ++col) {
+        bool set = col & s;
+        low.push_back(set ? n + col - s : col);
+        high.push_back(set ? n + col : col + s);
+      }
+      SmallVector<Value> next(square);
+      for (int64_t i = 0; i < n; ++i) {
+        if (i & s)
+          continue;
+        next[i] = vector::ShuffleOp::create(rewriter, loc, square[i],
+                                            square[i + s], low);
+        next[i + s] = vector::ShuffleOp::create(rewriter, loc, square[i],
+                                                square[i + s], high);
+      }
+      square = std::move(next);
+    }
   }
 
   void emitRowBlocks(SmallVector<Value> &ivs) {

@@ -143,11 +143,14 @@ func.func @strided(%x: memref<?x4x16x16xf32>, %w: memref<8x4x3x3xf32>, %y: memre
 // x. Dot tiles: filters x 3 kernel columns of partial sums along x (one
 // full vector, then a masked one of 4 lanes), added across lanes at the end.
 // Each step also holds its input vectors: (24 - 4) / 3 = 6 filters, then a
-// tile of the other 2.
+// tile of the other 2. The sum over the batch and pixels goes one image at
+// a time, outside every other loop (an image's operands stay in cache
+// while every tile reads them); each image's sums are added to the output.
 // CHECK-LABEL: func @filter_gradient
+// CHECK: scf.for %[[IMAGE:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
-// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args
+// CHECK: scf.for %{{.*}} = %[[IMAGE]] to %{{.*}} step %c1 iter_args
 // CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1 iter_args
 // CHECK-COUNT-6: vector.load %arg0
 // CHECK-COUNT-3: vector.load %arg1
@@ -276,7 +279,9 @@ func.func @bias_gradient(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32
 // CHECK-COUNT-24: vector.fma
 // CHECK-LABEL: func @zero_init_blocked
 // CHECK-NOT: linalg.fill
-// CHECK: scf.for %[[KB:.*]] = %c0 to %{{.*}} step %c512
+// An empty reduction still runs one (empty) block: the tiles store zeros.
+// CHECK: %[[BLOCKS:.*]] = arith.maxui %{{.*}}, %c1
+// CHECK: scf.for %[[KB:.*]] = %c0 to %[[BLOCKS]] step %c512
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[KB]], %c0
 // CHECK: scf.if %[[FIRST]] -> (vector<16xf32>,
 // CHECK-NEXT: scf.yield %cst, %cst,

@@ -55,9 +55,42 @@ func.func @fills(%a: memref<?x64x36xf32>, %b: memref<?x3x32x32xf32, strided<[346
 
 // -----
 
-// NCHW -> NHWC: vectors along the input's W, stored element by element
-// along the output's C (the innermost loop); lanes past W are not stored.
+// NCHW -> NHWC with 32 channels: squares of 16 channels x 16 columns, read
+// as 16 masked vectors along the input's W (rows past the channels masked
+// off), transposed in 4 rounds of 16 shuffles, stored as 16 masked vectors
+// along the output's C (rows past W masked off: the 34-wide row's last
+// square has 2 columns).
 // CHECK-LABEL: func @to_channels_last
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[Y:.*]] =
+// CHECK: scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK: %[[WLEFT:.*]] = arith.subi %{{.*}}, %[[X]]
+// CHECK: %[[W:.*]] = arith.minui %[[WLEFT]], %c16
+// CHECK: %[[CLEFT:.*]] = arith.subi %{{.*}}, %[[C]]
+// CHECK: %[[CN:.*]] = arith.minui %[[CLEFT]], %c16
+// CHECK: %[[IN0:.*]] = arith.cmpi ult, %c0{{.*}}, %[[CN]]
+// CHECK: %[[N0:.*]] = arith.select %[[IN0]], %[[W]], %c0
+// CHECK: %[[M0:.*]] = vector.create_mask %[[N0]] : vector<16xi1>
+// CHECK: vector.maskedload %arg0[%[[N]], %{{.*}}, %[[Y]], %[[X]]], %[[M0]]
+// CHECK-COUNT-15: vector.maskedload %arg0
+// CHECK-COUNT-64: vector.shuffle
+// CHECK: %[[S0:.*]] = arith.select %{{.*}}, %[[CN]], %c0
+// CHECK: %[[SM0:.*]] = vector.create_mask %[[S0]]
+// CHECK: vector.maskedstore %arg1[%[[N]], %[[Y]], %{{.*}}, %[[C]]], %[[SM0]]
+// CHECK-COUNT-15: vector.maskedstore %arg1
+// CHECK-NOT: linalg.transpose
+func.func @to_channels_last(%x: memref<?x32x34x34xf32>, %y: memref<?x34x34x32xf32>) {
+  linalg.transpose ins(%x : memref<?x32x34x34xf32>) outs(%y : memref<?x34x34x32xf32>) permutation = [0, 2, 3, 1]
+  return
+}
+
+// -----
+
+// NCHW -> NHWC with 3 channels (squares would be mostly masked): vectors
+// along the input's W, stored element by element along the output's C (the
+// innermost loop); lanes past W are not stored.
+// CHECK-LABEL: func @three_channels
 // CHECK: scf.for %[[N:.*]] =
 // CHECK: scf.for %[[Y:.*]] =
 // CHECK: scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step %c16
@@ -67,7 +100,7 @@ func.func @fills(%a: memref<?x64x36xf32>, %b: memref<?x3x32x32xf32, strided<[346
 // CHECK: %[[E:.*]] = vector.extract %[[V]][0]
 // CHECK: memref.store %[[E]], %arg1[%[[N]], %[[Y]], %{{.*}}, %[[C]]]
 // CHECK-NOT: linalg.transpose
-func.func @to_channels_last(%x: memref<?x32x34x34xf32>, %y: memref<?x34x34x32xf32>) {
-  linalg.transpose ins(%x : memref<?x32x34x34xf32>) outs(%y : memref<?x34x34x32xf32>) permutation = [0, 2, 3, 1]
+func.func @three_channels(%x: memref<?x3x34x34xf32>, %y: memref<?x34x34x3xf32>) {
+  linalg.transpose ins(%x : memref<?x3x34x34xf32>) outs(%y : memref<?x34x34x3xf32>) permutation = [0, 2, 3, 1]
   return
 }

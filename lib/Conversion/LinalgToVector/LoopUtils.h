@@ -4,6 +4,7 @@
 #define DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -61,6 +62,34 @@ buildLoopNestParallelFirst(OpBuilder &builder, Location loc,
                        ivs.append(inner.begin(), inner.end());
                        body(b, l, ivs);
                      });
+}
+
+/// Transposes `square`, n vectors of n elements (n a power of 2), in
+/// log2(n) rounds of two-input shuffles: the round of stride s swaps bit s
+/// of every element's row and column where they differ, pairing rows i and
+/// i + s. n^2 elements in n log2(n) shuffles (AVX-512: 64 vpermt2ps and
+/// kin for 16 x 16).
+inline void transposeSquare(OpBuilder &builder, Location loc,
+                            SmallVectorImpl<Value> &square) {
+  int64_t n = square.size();
+  for (int64_t s = n / 2; s >= 1; s /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t col = 0; col < n; ++col) {
+      bool set = col & s;
+      low.push_back(set ? n + col - s : col);
+      high.push_back(set ? n + col : col + s);
+    }
+    SmallVector<Value> next(square.begin(), square.end());
+    for (int64_t i = 0; i < n; ++i) {
+      if (i & s)
+        continue;
+      next[i] = vector::ShuffleOp::create(builder, loc, square[i],
+                                          square[i + s], low);
+      next[i + s] = vector::ShuffleOp::create(builder, loc, square[i],
+                                              square[i + s], high);
+    }
+    square.assign(next.begin(), next.end());
+  }
 }
 
 } // namespace mlir::dlc

@@ -38,6 +38,7 @@ using namespace mlir;
 using mlir::dlc::hasUnitTerm;
 using mlir::dlc::isContiguousAlongLastDim;
 using mlir::dlc::staticPoints;
+using mlir::dlc::transposeSquare;
 
 namespace {
 
@@ -256,6 +257,18 @@ public:
       if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock ||
           c.transposedB)
         blocked = d;
+    } else if (op.getNumReductionLoops() > 1) {
+      // A reduction over the batch and more (a convolution's filter
+      // gradient sums over images and pixels): one image at a time, outside
+      // every other loop, so that the image's operands stay in cache while
+      // every tile reads them (else each tile streams all images).
+      unsigned d = 0;
+      while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
+        ++d;
+      if (ShapedType::isDynamic(ranges[d])) {
+        blocked = d;
+        blockFirst = true;
+      }
     }
     if (c.kind == Contraction::Kind::Dot) {
       // Each step also holds `rows + cols` input vectors in registers.
@@ -289,7 +302,9 @@ public:
       if (type == utils::IteratorType::parallel && d != c.j && d != c.i &&
           d != c.col)
         outer.push_back(d);
-    emitOuter(outer, ivs);
+    if (!blockFirst)
+      return emitOuter(outer, ivs);
+    forBlocks(1, [&] { emitOuter(outer, ivs); });
   }
 
 private:
@@ -436,16 +451,17 @@ private:
       colIndex.push_back(c.col ? add(c0, k) : Value());
     // The vector loop runs over [begin, total): all of it, or the current
     // block of a blocked reduction.
-    Value begin = blocked ? reductionBegin : index(0);
-    Value total = blocked ? reductionEnd : sizes[c.j];
-    Value full = blocked ? rewriter.createOrFold<arith::AddIOp>(
+    bool blockedJ = blocked && *blocked == c.j;
+    Value begin = blockedJ ? reductionBegin : index(0);
+    Value total = blockedJ ? reductionEnd : sizes[c.j];
+    Value full = blockedJ ? rewriter.createOrFold<arith::AddIOp>(
                                loc, begin,
                                floorTo(rewriter.createOrFold<arith::SubIOp>(
                                            loc, total, begin),
                                        lanes))
                          : floorTo(total, lanes);
     std::optional<int64_t> known =
-        blocked ? std::nullopt : getConstantIntValue(total);
+        blockedJ ? std::nullopt : getConstantIntValue(total);
 
     // One step along j: tileRows vectors of a, tileCols vectors of b.
     auto step = [&](OpBuilder &b, SmallVector<Value> p, Value j0,
@@ -516,8 +532,9 @@ private:
     for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
       if (type == utils::IteratorType::reduction && d != c.j) {
         reductions.push_back(d);
-        lbs.push_back(index(0));
-        ubs.push_back(sizes[d]);
+        bool isBlocked = blocked && d == *blocked;
+        lbs.push_back(isBlocked ? reductionBegin : index(0));
+        ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
         steps.push_back(index(1));
       }
     scf::ValueVector sums;
@@ -563,24 +580,37 @@ private:
       }
   }
 
+  /// Calls `body` for each block of `size` iterations of the blocked
+  /// reduction, with reductionBegin and reductionEnd set. Over an empty
+  /// reduction, once (for an empty block) when the output's zero fill was
+  /// dropped: the tiles still store their zeros.
+  void forBlocks(int64_t size, function_ref<void()> body) {
+    Value total = sizes[*blocked];
+    Value end = zeroInit ? rewriter.createOrFold<arith::MaxUIOp>(loc, total,
+                                                                 index(1))
+                         : total;
+    loop(index(0), end, size, false, [&](Value start) {
+      reductionBegin = start;
+      reductionEnd =
+          arith::MinUIOp::create(rewriter, loc, add(start, size), total);
+      body();
+    });
+  }
+
   void emitRows(SmallVector<Value> &ivs) {
     // A matmul's single long reduction is cut into blocks of kBlock: each
     // block's panel of `b` stays in cache while every row tile reads it,
     // and the rows of `a` that a block of row tiles reads stay in cache
     // across all column tiles. Accumulators go through the output between
     // blocks, in f32 as in registers: the sums are the same.
-    if (blocked) {
-      Value total = sizes[*blocked];
+    if (blocked && !blockFirst) {
       if (isPackable())
         packed = memref::AllocOp::create(
             rewriter, loc,
             MemRefType::get({packedTiles(), kBlock, vectors * lanes},
                             vectorType.getElementType()),
             rewriter.getI64IntegerAttr(64));
-      loop(index(0), total, kBlock, false, [&](Value start) {
-        reductionBegin = start;
-        reductionEnd =
-            arith::MinUIOp::create(rewriter, loc, add(start, kBlock), total);
+      forBlocks(kBlock, [&] {
         if (packed)
           emitPack(ivs);
         emitRowBlocks(ivs);
@@ -684,7 +714,7 @@ private:
               p[c.j] = add(row, r);
               square.push_back(load(rewriter, c.b, p, Value()));
             }
-            transposeSquare(square);
+            transposeSquare(rewriter, loc, square);
             for (int64_t r = 0; r < lanes; ++r)
               vector::StoreOp::create(rewriter, loc, square[r], packed,
                                       ValueRange{t, add(kk, r), jj});
@@ -700,32 +730,6 @@ private:
         });
       });
     });
-  }
-
-  /// Transposes `lanes` vectors of `lanes` elements (a power of 2) in
-  /// log2(lanes) rounds of two-input shuffles: the round of stride s swaps
-  /// bit s of every element's row and column where they differ, pairing
-  /// rows i and i + s.
-  void transposeSquare(SmallVector<Value> &square) {
-    int64_t n = lanes;
-    for (int64_t s = n / 2; s >= 1; s /= 2) {
-      SmallVector<int64_t> low, high;
-      for (int64_t col = 0; col < n; ++col) {
-        bool set = col & s;
-        low.push_back(set ? n + col - s : col);
-        high.push_back(set ? n + col : col + s);
-      }
-      SmallVector<Value> next(square);
-      for (int64_t i = 0; i < n; ++i) {
-        if (i & s)
-          continue;
-        next[i] = vector::ShuffleOp::create(rewriter, loc, square[i],
-                                            square[i + s], low);
-        next[i + s] = vector::ShuffleOp::create(rewriter, loc, square[i],
-                                                square[i + s], high);
-      }
-      square = std::move(next);
-    }
   }
 
   void emitRowBlocks(SmallVector<Value> &ivs) {
@@ -970,6 +974,9 @@ private:
   int64_t vectors = 1, rows = 1, cols = 1;
   /// The blocked reduction loop (a matmul's) and the current block.
   std::optional<unsigned> blocked;
+  /// Whether the blocks are the outermost loop (a batch reduction among
+  /// others), not inside the outer parallel loops (a matmul's).
+  bool blockFirst = false;
   Value reductionBegin, reductionEnd;
   /// The current block of `b`, packed by column tiles (isPackable).
   Value packed;

@@ -14,6 +14,7 @@ using namespace mlir;
 using mlir::dlc::buildLoopNestParallelFirst;
 using mlir::dlc::isContiguousAlongLastDim;
 using mlir::dlc::staticPoints;
+using mlir::dlc::transposeSquare;
 
 namespace {
 
@@ -142,6 +143,74 @@ void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
   rewriter.eraseOp(op);
 }
 
+/// The same transpose, when the output is contiguous along its last
+/// dimension too, by squares: `lanes` vectors along the input's last
+/// dimension (w) from consecutive positions of the output's last (c),
+/// transposed in registers, stored as `lanes` vectors along c. Masks cut
+/// the squares at the edges (a 34-wide padded image row: two squares of
+/// 16 and one of 2 columns).
+void transposeBySquares(RewriterBase &rewriter, linalg::TransposeOp op,
+                        int64_t lanes, bool isParallel) {
+  Location loc = op.getLoc();
+  Value in = op.getInput(), out = op.getInit();
+  auto type = cast<MemRefType>(in.getType());
+  int64_t rank = type.getRank();
+  ArrayRef<int64_t> perm = op.getPermutation(); // out dim k = in dim perm[k]
+  VectorType vectorType = VectorType::get({lanes}, type.getElementType());
+  VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+  Value pass = arith::ConstantOp::create(rewriter, loc, vectorType,
+                                         rewriter.getZeroAttr(vectorType));
+  // Out loops w (reading the input's last dimension) and c (the output's
+  // last) step by squares.
+  int64_t w = llvm::find(perm, rank - 1) - perm.begin(), c = rank - 1;
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t k = 0; k < rank; ++k) {
+    lbs.push_back(zero);
+    ubs.push_back(memref::DimOp::create(rewriter, loc, in, perm[k]));
+    steps.push_back(k == w || k == c ? step : one);
+  }
+  auto body = [&](OpBuilder &b, Location l, ValueRange outIvs) {
+    auto constant = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, l, v).getResult();
+    };
+    auto countFrom = [&](int64_t k) { // valid lanes of the square along k
+      Value left = arith::SubIOp::create(b, l, ubs[k], outIvs[k]);
+      return arith::MinUIOp::create(b, l, left, step).getResult();
+    };
+    Value wCount = countFrom(w), cCount = countFrom(c);
+    // Row r of the square, masked to `count` lanes while r < `rows`.
+    auto rowMask = [&](int64_t r, Value rows, Value count) {
+      Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                           constant(r), rows);
+      Value n = arith::SelectOp::create(b, l, inside, count, zero);
+      return vector::CreateMaskOp::create(b, l, maskType, ValueRange{n});
+    };
+    SmallVector<Value> square;
+    SmallVector<Value> inIvs(rank);
+    for (int64_t k = 0; k < rank; ++k)
+      inIvs[perm[k]] = outIvs[k];
+    for (int64_t r = 0; r < lanes; ++r) {
+      SmallVector<Value> idx(inIvs);
+      idx[perm[c]] = arith::AddIOp::create(b, l, outIvs[c], constant(r));
+      square.push_back(vector::MaskedLoadOp::create(
+          b, l, vectorType, in, idx, rowMask(r, cCount, wCount), pass));
+    }
+    transposeSquare(b, l, square);
+    for (int64_t r = 0; r < lanes; ++r) {
+      SmallVector<Value> idx(outIvs);
+      idx[w] = arith::AddIOp::create(b, l, outIvs[w], constant(r));
+      vector::MaskedStoreOp::create(b, l, out, idx,
+                                    rowMask(r, wCount, cCount), square[r]);
+    }
+  };
+  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps,
+                             isParallel && w != 0 && c != 0, body);
+  rewriter.eraseOp(op);
+}
+
 struct VectorizeCopiesPass
     : mlir::dlc::impl::VectorizeCopiesPassBase<VectorizeCopiesPass> {
   using Base::Base;
@@ -186,7 +255,20 @@ struct VectorizeCopiesPass
     for (linalg::TransposeOp op : transposes) {
       int64_t work = staticPoints(cast<MemRefType>(op.getInput().getType()).getShape());
       rewriter.setInsertionPoint(op);
-      vectorizeTranspose(rewriter, op, lanes, parallel && work >= minWork);
+      // Squares pay off when both dimensions they cut fill half a vector.
+      ArrayRef<int64_t> shape = cast<MemRefType>(op.getInput().getType()).getShape();
+      int64_t rank = shape.size();
+      auto wide = [&](int64_t size) {
+        return ShapedType::isDynamic(size) || size >= lanes / 2;
+      };
+      bool squares =
+          llvm::isPowerOf2_64(lanes) && lanes > 1 &&
+          isContiguousAlongLastDim(op.getInit().getType()) &&
+          wide(shape[rank - 1]) && wide(shape[op.getPermutation()[rank - 1]]);
+      if (squares)
+        transposeBySquares(rewriter, op, lanes, parallel && work >= minWork);
+      else
+        vectorizeTranspose(rewriter, op, lanes, parallel && work >= minWork);
     }
     for (linalg::CopyOp op : copies) {
       int64_t work = staticPoints(cast<MemRefType>(op.getInputs()[0].getType()).getShape());

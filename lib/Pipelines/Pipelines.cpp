@@ -103,9 +103,12 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     addPipeline(pm, "convert-scf-to-openmp");
     pm.addPass(createDropAllocaScopesPass());
   }
+  // Math before vectors: convert-math-to-libm unrolls vector math it has
+  // no intrinsic for (f64 erf) into vector extracts and inserts, which
+  // convert-vector-to-llvm then lowers.
   addPipeline(pm, "convert-scf-to-cf,canonicalize,"
-                  "convert-vector-to-llvm,"
                   "convert-math-to-llvm,convert-math-to-libm,"
+                  "convert-vector-to-llvm,"
                   "finalize-memref-to-llvm,convert-arith-to-llvm,"
                   "convert-index-to-llvm,convert-cf-to-llvm,"
                   "convert-func-to-llvm,convert-ub-to-llvm");

@@ -3,6 +3,8 @@
 #ifndef DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H
 #define DLC_LIB_CONVERSION_LINALGTOVECTOR_LOOPUTILS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineExpr.h"
@@ -19,6 +21,26 @@ inline bool hasUnitTerm(AffineExpr expr, unsigned pos) {
       bin && bin.getKind() == AffineExprKind::Add)
     return hasUnitTerm(bin.getLHS(), pos) || hasUnitTerm(bin.getRHS(), pos);
   return false;
+}
+
+/// Whether the op's body is `yield out + x * y` over its two inputs.
+inline bool isMulAdd(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getNumArguments() != 3 || body->getOperations().size() != 3)
+    return false;
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArgument(2);
+  Value product = add.getLhs() == out   ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value x = body->getArgument(0), y = body->getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) ||
+         (mul.getLhs() == y && mul.getRhs() == x);
 }
 
 /// Whether `type` is a memref of rank >= 1 whose last dimension has unit

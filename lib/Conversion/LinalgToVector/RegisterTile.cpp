@@ -36,6 +36,7 @@ namespace mlir::dlc {
 
 using namespace mlir;
 using mlir::dlc::hasUnitTerm;
+using mlir::dlc::isMulAdd;
 using mlir::dlc::isContiguousAlongLastDim;
 using mlir::dlc::staticPoints;
 using mlir::dlc::transposeSquare;
@@ -64,27 +65,6 @@ struct Contraction {
   /// of each block of `b` transposes it.
   bool transposedB = false;
 };
-
-/// Whether the op's body is `yield out + x * y` over its two inputs.
-bool isMulAdd(linalg::LinalgOp op) {
-  Block *body = op.getBlock();
-  if (body->getNumArguments() != 3 || body->getOperations().size() != 3)
-    return false;
-  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value out = body->getArgument(2);
-  Value product = add.getLhs() == out   ? add.getRhs()
-                  : add.getRhs() == out ? add.getLhs()
-                                        : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
-    return false;
-  Value x = body->getArgument(0), y = body->getArgument(1);
-  return (mul.getLhs() == x && mul.getRhs() == y) ||
-         (mul.getLhs() == y && mul.getRhs() == x);
-}
-
 
 bool dependsOn(AffineMap map, unsigned dim) {
   return llvm::any_of(map.getResults(), [&](AffineExpr e) {

@@ -88,6 +88,10 @@ FailureOr<Polynomial> analyze(Block &block) {
       FailureOr<Polynomial> body = analyze(*loop.getBody());
       if (failed(body))
         return failure();
+      // Each iteration's slice starts at a multiple of the alignment: its
+      // stride is the body's bound rounded up (place), up to
+      // kAlignment - 1 more per iteration.
+      (*body)[0] += kAlignment - 1;
       addScaled(total, *body, *trips);
     } else if (isa<memref::AllocaOp, memref::ReallocOp>(op)) {
       return op.emitError("cannot plan this allocation");

@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-vectorize-linalg))' | FileCheck %s
-// Static-shape linalg ops become vector ops; symbolic-batch ones stay.
+// Static-shape linalg ops become vector ops; symbolic-batch ones with a
+// small static row are tiled by rows and each row vectorized; the rest stay.
 
 // CHECK-LABEL: func @static_update
 // CHECK: vector.transfer_read
@@ -22,6 +23,7 @@ func.func @static_update(%p: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<f32>)
 
 // -----
 
+// Only the batch, no row: stays a loop.
 // CHECK-LABEL: func @dynamic
 // CHECK: linalg.generic
 // CHECK-NOT: vector.transfer_read
@@ -36,4 +38,50 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
     linalg.yield %n : f32
   } -> tensor<?xf32>
   return %0 : tensor<?xf32>
+}
+
+// -----
+
+// The row maximum of a [batch, 10] softmax: a loop over the batch
+// (TilingInterface, tile size 1 on the batch), each row a vector<1x10>
+// reduced along the classes.
+// CHECK-LABEL: func @row_max
+// CHECK: scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %arg1)
+// CHECK: tensor.extract_slice %arg0[%[[ROW]], 0] [1, 10] [1, 1]
+// CHECK: vector.transfer_read %{{.*}} : tensor<1x10xf32>, vector<1x10xf32>
+// CHECK: vector.multi_reduction <maxnumf>, %{{.*}} [1] : vector<1x10xf32> to vector<1xf32>
+// CHECK: tensor.insert_slice
+// CHECK-NOT: linalg.generic
+func.func @row_max(%x: tensor<?x10xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<?x10xf32>) outs(%init : tensor<?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maxnumf %a, %o : f32
+    linalg.yield %m : f32
+  } -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// A row wider than 256 elements stays a loop (LLVM vectorizes it); so does
+// a contraction over the batch (dlc-register-tile's).
+// CHECK-LABEL: func @wide_row
+// CHECK: linalg.generic
+// CHECK-NOT: scf.for
+// CHECK-LABEL: func @contraction
+// CHECK: linalg.matmul
+// CHECK-NOT: scf.for
+func.func @wide_row(%x: tensor<?x1024xf32>, %init: tensor<?x1024xf32>) -> tensor<?x1024xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x1024xf32>) outs(%init : tensor<?x1024xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.negf %a : f32
+    linalg.yield %m : f32
+  } -> tensor<?x1024xf32>
+  return %0 : tensor<?x1024xf32>
+}
+func.func @contraction(%x: tensor<?x4xf32>, %w: tensor<4x8xf32>, %init: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = linalg.matmul ins(%x, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%init : tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
 }

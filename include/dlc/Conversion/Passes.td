@@ -52,12 +52,18 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
     Every linalg op on tensors with static shapes and at most 256 points in
     its iteration space that passes `linalg::vectorizeOpPrecondition`
     (larger ones would become one huge, unrolled vector) becomes vector
-    transfers and vector
-    arithmetic (reductions become `vector.multi_reduction`, contractions
-    `vector.contract`). Ops with the symbolic batch dimension stay loops
-    (LLVM's loop vectorizer handles those at -O3).
+    transfers and vector arithmetic (reductions become
+    `vector.multi_reduction`, contractions `vector.contract`). A
+    `linalg.generic` over the symbolic batch whose static loops make a row
+    of 2 to 256 points (a softmax or cross-entropy over 10 classes, which
+    LLVM's loop vectorizer leaves scalar) is tiled by one row along the
+    batch through `TilingInterface` (`scf::tileUsingSCF`) and each row
+    vectorized the same way: the 64-128-10 MLP's step went from 23 to 18
+    us. Contractions (`out + x * y`) are left to `dlc-register-tile`;
+    wider ops over the batch stay loops for LLVM's loop vectorizer.
   }];
-  let dependentDialects = ["::mlir::vector::VectorDialect"];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def InterchangeLoopsPass : Pass<"dlc-interchange-loops", "func::FuncOp"> {

@@ -76,6 +76,7 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     tile.lanes = options.lanes;
     tile.accumulators = options.accumulators;
     tile.parallel = options.threads;
+    tile.fuseEpilogues = options.fusion;
     pm.addNestedPass<func::FuncOp>(createRegisterTilePass(tile));
   }
   pm.addPass(createPlanMemoryPass());

@@ -349,3 +349,103 @@ func.func @read_between(%a: memref<128x32xf32>, %b: memref<32x64xf32>, %c: memre
   memref.copy %t, %c : memref<128x64xf32> to memref<128x64xf32>
   return
 }
+
+// -----
+
+// Epilogues: the bias add after a matmul runs on the kernel's accumulators
+// (bias loaded as vectors along the columns, the sum stored to the add's
+// output, which is allocated after the matmul and moves up); the matmul's
+// own output, read by nothing else, is not stored and its buffer is gone.
+// CHECK-LABEL: func @bias_epilogue
+// CHECK: %[[Z:.*]] = memref.alloc(%{{.*}}) : memref<?x128xf32>
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK-COUNT-24: vector.fma
+// CHECK: %[[BIAS:.*]] = vector.load %arg2[%{{.*}}] : memref<128xf32>, vector<16xf32>
+// CHECK: %[[SUM:.*]] = arith.addf %{{.*}}, %[[BIAS]] : vector<16xf32>
+// CHECK: vector.store %[[SUM]], %[[Z]][
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Z]]
+func.func @bias_epilogue(%x: memref<?x32xf32>, %w: memref<32x128xf32>, %b: memref<128xf32>) -> memref<?x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x32xf32>
+  %mm = memref.alloc(%n) : memref<?x128xf32>
+  linalg.fill ins(%zero : f32) outs(%mm : memref<?x128xf32>)
+  linalg.matmul ins(%x, %w : memref<?x32xf32>, memref<32x128xf32>) outs(%mm : memref<?x128xf32>)
+  %z = memref.alloc(%n) : memref<?x128xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %b : memref<?x128xf32>, memref<128xf32>) outs(%z : memref<?x128xf32>) {
+  ^bb0(%m: f32, %bias: f32, %o: f32):
+    %s = arith.addf %m, %bias : f32
+    linalg.yield %s : f32
+  }
+  return %z : memref<?x128xf32>
+}
+
+// -----
+
+// A weight gradient over the batch (a blocked reduction) and its SGD
+// update through collapsed views (as dlc-collapse-elementwise leaves it),
+// with an unrelated op in between: after the last block the tile updates
+// the weights in place (w - lr * g, lr broadcast); earlier blocks store
+// the partial sums.
+// CHECK-LABEL: func @sgd_epilogue
+// CHECK: scf.for %[[KB:.*]] = %c0 to %{{.*}} step %c512
+// CHECK-COUNT-24: vector.fma
+// CHECK: scf.if %{{.*}} {
+// CHECK: %[[LR:.*]] = memref.load %arg3[] : memref<f32>
+// CHECK: vector.broadcast %[[LR]]
+// CHECK: vector.load %[[W:.*]][%{{.*}}] : memref<2048xf32>, vector<16xf32>
+// CHECK: arith.mulf
+// CHECK: arith.subf
+// CHECK: vector.store %{{.*}}, %[[W]][%{{.*}}] : memref<2048xf32>, vector<16xf32>
+// CHECK: } else {
+// CHECK: vector.store %{{.*}}, %alloc[
+// CHECK-NOT: linalg.generic {{.*}}memref<2048xf32>
+// CHECK: return
+func.func @sgd_epilogue(%x: memref<?x32xf32>, %dz: memref<?x64xf32>, %w: memref<32x64xf32>, %lr: memref<f32>, %other: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %g = memref.alloc() : memref<32x64xf32>
+  linalg.fill ins(%zero : f32) outs(%g : memref<32x64xf32>)
+  linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>]
+      ins(%x, %dz : memref<?x32xf32>, memref<?x64xf32>) outs(%g : memref<32x64xf32>)
+  linalg.fill ins(%zero : f32) outs(%other : memref<4xf32>)
+  %wf = memref.collapse_shape %w [[0, 1]] : memref<32x64xf32> into memref<2048xf32>
+  %gf = memref.collapse_shape %g [[0, 1]] : memref<32x64xf32> into memref<2048xf32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                  iterator_types = ["parallel"]}
+      ins(%wf, %lr, %gf : memref<2048xf32>, memref<f32>, memref<2048xf32>) outs(%wf : memref<2048xf32>) {
+  ^bb0(%wi: f32, %r: f32, %gi: f32, %o: f32):
+    %step = arith.mulf %r, %gi : f32
+    %new = arith.subf %wi, %step : f32
+    linalg.yield %new : f32
+  }
+  return
+}
+
+// -----
+
+// No epilogue when an op between writes what the consumer reads (the
+// bias): the consumer stays, the matmul stores its output.
+// CHECK-LABEL: func @written_between
+// CHECK-COUNT-24: vector.store
+// CHECK: linalg.fill
+// CHECK: linalg.generic
+func.func @written_between(%x: memref<?x32xf32>, %w: memref<32x128xf32>, %b: memref<128xf32>, %z: memref<?x128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x32xf32>
+  %mm = memref.alloc(%n) : memref<?x128xf32>
+  linalg.matmul ins(%x, %w : memref<?x32xf32>, memref<32x128xf32>) outs(%mm : memref<?x128xf32>)
+  linalg.fill ins(%zero : f32) outs(%b : memref<128xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %b : memref<?x128xf32>, memref<128xf32>) outs(%z : memref<?x128xf32>) {
+  ^bb0(%m: f32, %bias: f32, %o: f32):
+    %s = arith.addf %m, %bias : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -122,6 +122,27 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     `rows x columns` vectors of partial sums along `j`, added across lanes
     (as a tree) into the output at the end.
 
+    A reduction over the batch and more loops (a convolution's filter
+    gradient, summed over images and pixels) runs one image at a time,
+    outside all other loops, so that each image's operands stay in cache
+    while every tile reads them (the 3 x 32 x 32 CNN's step: 52 -> 45 ms).
+
+    An output filled with zeros right before the op (nothing touching it
+    in between) is not filled: the accumulators start at zero (before the
+    first block of a blocked reduction) and the fill is erased.
+
+    With `epilogues`, the elementwise op that next uses an outer-product
+    op's output (a `linalg.generic` of parallel loops reading it, or its
+    collapsed view, with an identity map: a bias add, an activation's
+    gradient, an optimizer update) is computed on each tile's accumulators
+    before they are stored (after the last block of a blocked reduction),
+    and erased; the output is stored only if something after reads it. It
+    applies when the op can move up to the kernel: nothing in between uses
+    the output, writes what it reads or touches what it writes, its body
+    is elementwise arithmetic, its other operands are read along the
+    output's last dimension or broadcast, and what it writes is no operand
+    of the kernel (see Epilogue.h).
+
     Ops of fewer than `small-work` static points (the batch counted as 1)
     keep at most 8 accumulators: they are bound by loop overhead, and
     smaller kernels compile faster.
@@ -144,6 +165,9 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     Option<"smallWork", "small-work", "int64_t", "16384",
            "Ops with a smaller static iteration space keep at most 8 "
            "accumulators">,
+    Option<"fuseEpilogues", "epilogues", "bool", "true",
+           "Compute the elementwise consumer of a kernel's output on its "
+           "tiles">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

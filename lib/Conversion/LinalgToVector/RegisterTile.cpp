@@ -19,6 +19,7 @@
 // follow the `lanes` and `accumulators` options (the target's vector width
 // and register count); see the pass description in Passes.td.
 #include "dlc/Conversion/Passes.h"
+#include "Epilogue.h"
 #include "LoopUtils.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
@@ -37,6 +38,7 @@ namespace mlir::dlc {
 using namespace mlir;
 using mlir::dlc::hasUnitTerm;
 using mlir::dlc::isMulAdd;
+using mlir::dlc::rootOf;
 using mlir::dlc::isContiguousAlongLastDim;
 using mlir::dlc::staticPoints;
 using mlir::dlc::transposeSquare;
@@ -220,9 +222,10 @@ public:
   /// caller erases): accumulators start at zero instead of loading them.
   KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
                 const Contraction &c, int64_t lanes, int64_t accumulators,
-                bool parallel, bool zeroInit)
+                bool parallel, bool zeroInit,
+                const mlir::dlc::Epilogue *epilogue)
       : rewriter(rewriter), op(op), c(c), lanes(lanes), parallel(parallel),
-        zeroInit(zeroInit), loc(op.getLoc()) {
+        zeroInit(zeroInit), epilogue(epilogue), loc(op.getLoc()) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     for (Range range : op.createLoopRanges(rewriter, loc))
       sizes.push_back(
@@ -928,16 +931,39 @@ private:
           return next;
         });
 
-    for (int64_t r = 0; r < tileRows; ++r)
-      for (int64_t v = 0; v < count; ++v) {
-        Value value = nest.results[r * count + v];
-        ArrayRef<Value> idx = outIndices[r * count + v];
-        if (Value m = maskOf(v))
-          vector::MaskedStoreOp::create(rewriter, loc, c.out->get(), idx, m,
-                                        value);
-        else
-          vector::StoreOp::create(rewriter, loc, value, c.out->get(), idx);
-      }
+    auto storeOutput = [&](OpBuilder &b) {
+      for (int64_t r = 0; r < tileRows; ++r)
+        for (int64_t v = 0; v < count; ++v) {
+          Value value = nest.results[r * count + v];
+          ArrayRef<Value> idx = outIndices[r * count + v];
+          if (Value m = maskOf(v))
+            vector::MaskedStoreOp::create(b, loc, c.out->get(), idx, m, value);
+          else
+            vector::StoreOp::create(b, loc, value, c.out->get(), idx);
+        }
+    };
+    auto finish = [&](OpBuilder &b) {
+      for (int64_t r = 0; r < tileRows; ++r)
+        for (int64_t v = 0; v < count; ++v)
+          mlir::dlc::emitEpilogue(b, loc, *epilogue,
+                                  nest.results[r * count + v],
+                                  outIndices[r * count + v], maskOf(v));
+      if (epilogue->storeOutput)
+        storeOutput(b);
+    };
+    if (!epilogue)
+      return storeOutput(rewriter);
+    if (!blocked)
+      return finish(rewriter);
+    // Blocked: the sums are final after the last block only.
+    Value isLast = rewriter.createOrFold<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, reductionEnd, sizes[*blocked]);
+    auto last = scf::IfOp::create(rewriter, loc, isLast, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(last.thenBlock()->getTerminator());
+    finish(rewriter);
+    rewriter.setInsertionPoint(last.elseBlock()->getTerminator());
+    storeOutput(rewriter);
   }
 
   RewriterBase &rewriter;
@@ -946,6 +972,9 @@ private:
   int64_t lanes;
   bool parallel;
   bool zeroInit;
+  /// The elementwise consumer of the output, computed on the tiles (after
+  /// a blocked reduction's last block).
+  const mlir::dlc::Epilogue *epilogue;
   Location loc;
   SmallVector<Value> sizes;
   llvm::SmallDenseMap<int64_t, Value> constants;
@@ -965,13 +994,6 @@ private:
   static constexpr int64_t kMaxUnrolled = 4;
   std::optional<int64_t> staticColumns;
 };
-
-/// The buffer a memref value is a view of.
-Value rootOf(Value memref) {
-  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
-    memref = view.getViewSource();
-  return memref;
-}
 
 /// The fill of zeros that `out`, an allocated buffer, gets before `op` with
 /// nothing in between that uses the buffer (or a view of it).
@@ -1002,6 +1024,17 @@ linalg::FillOp zeroFillBefore(Operation *op, Value out) {
   return nullptr;
 }
 
+/// Erases a buffer (and its views) that nothing reads or writes any more:
+/// the output of a contraction whose epilogue wrote elsewhere.
+void eraseIfUnused(RewriterBase &rewriter, Value buffer) {
+  for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+    if (isa<ViewLikeOpInterface>(user) && user->use_empty())
+      rewriter.eraseOp(user);
+  if (buffer.use_empty())
+    if (Operation *alloc = buffer.getDefiningOp<memref::AllocOp>())
+      rewriter.eraseOp(alloc);
+}
+
 struct RegisterTilePass
     : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
   using Base::Base;
@@ -1027,13 +1060,26 @@ struct RegisterTilePass
       int64_t elementLanes = std::max<int64_t>(1, lanes * 32 / bits);
       // A fill of zeros right before the op is the accumulators' start.
       linalg::FillOp fill = zeroFillBefore(op, c.out->get());
+      // The elementwise op consuming the output, computed on the tiles.
+      std::optional<mlir::dlc::Epilogue> epilogue;
+      if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct)
+        epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
+      if (epilogue)
+        for (Operation *prelude : epilogue->prelude)
+          rewriter.moveOpBefore(prelude, op);
       rewriter.setInsertionPoint(op);
       KernelEmitter(rewriter, op, c, elementLanes, budget,
-                    parallel && work >= minWork, /*zeroInit=*/bool(fill))
+                    parallel && work >= minWork, /*zeroInit=*/bool(fill),
+                    epilogue ? &*epilogue : nullptr)
           .emit();
+      Value out = c.out->get();
       rewriter.eraseOp(op);
       if (fill)
         rewriter.eraseOp(fill);
+      if (epilogue) {
+        rewriter.eraseOp(epilogue->op);
+        eraseIfUnused(rewriter, out);
+      }
     }
   }
 };

@@ -5,8 +5,11 @@ the same thread count) in the same run, matmul also with numpy/OpenBLAS.
 Prints a table and writes bench/results.md: time per train step for each
 system and their ratio; for matmul, GFLOP/s and the fraction of the FMA peak
 measured by bench/fma_peak.c. dlc's step time is the compiled train step
-alone (dlc train --metrics-json, step_microseconds); PyTorch's is one
-zero_grad + forward + backward + optimizer step, best of the timed steps.
+alone, the fastest of the run's steps (dlc train --metrics-json,
+best_step_microseconds); PyTorch's is one zero_grad + forward + backward +
+optimizer step, the fastest of the timed steps (after two warm-up steps).
+Both are the warm steady state; dlc's average over all steps, the cold
+first one included, is step_microseconds.
 
 Usage: bench/run.py [--quick] [--threads N]   (N > 1 writes bench/results-Nthreads.md)
 Needs scripts/setup.sh, then Debian's python3-torch and libopenblas0-pthread
@@ -73,7 +76,7 @@ def dlc_step(model, x, y, batch, steps):
                     "--threads", str(args.threads), "--metrics-json", m], check=True, stdout=subprocess.DEVNULL)
     with open(m) as f:
         r = json.load(f)
-    return r["step_microseconds"], r["compile_seconds"]
+    return r["best_step_microseconds"], r["compile_seconds"]
 
 
 def torch_step(loss_fn, params, opt, steps):

@@ -132,7 +132,9 @@ void Trainer::fit(const Dataset &train, const ProgressFn &progress) {
       step.bind(args, count);
       auto t0 = Clock::now();
       step.call();
-      stepTime += std::chrono::duration<double>(Clock::now() - t0).count();
+      double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      stepTime += elapsed;
+      bestStep = numSteps ? std::min(bestStep, elapsed) : elapsed;
       ++numSteps;
       for (size_t k = 0; k < losses.size(); ++k)
         totals[k] += losses[k].get(0) * count;

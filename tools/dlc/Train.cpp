@@ -54,7 +54,8 @@ static cl::opt<int64_t> seed("seed",
                              cl::cat(category));
 static cl::opt<std::string>
     metricsJSON("metrics-json",
-                cl::desc("Write the final metrics to this JSON file"),
+                cl::desc("Write the final metrics, losses per epoch, compile time "
+                         "and step times (average and fastest) to this JSON file"),
                 cl::value_desc("file"), cl::sub(trainCmd), cl::sub(cvCmd), cl::cat(category));
 static cl::opt<std::string>
     saveFile("save",
@@ -344,9 +345,10 @@ int dlc::runTrain() {
     std::string json = fmt::format(
         "{{\"model\": \"{}\", \"train\": {}, \"test\": {}, \"epochs\": {}, "
         "\"losses\": {}, \"seconds\": {:.6g}, \"compile_seconds\": {:.6g}, "
-        "\"step_microseconds\": {:.6g}}}\n",
+        "\"step_microseconds\": {:.6g}, \"best_step_microseconds\": {:.6g}}}\n",
         s.info().name, metricsObject(trainMetrics), metricsObject(testMetrics),
-        config.epochs, losses, seconds, compileSeconds, stepMicros);
+        config.epochs, losses, seconds, compileSeconds, stepMicros,
+        trainer.bestStepSeconds() * 1e6);
     if (!writeOutputFile(metricsJSON, json))
       return 1;
   }

@@ -54,7 +54,10 @@ public:
   Evaluation evaluate(const Dataset &data);
 
   int64_t steps() const { return numSteps; }
+  /// All train steps' time, and the fastest one's (the warm steady state,
+  /// as benchmarks report it for other systems).
   double stepSeconds() const { return stepTime; }
+  double bestStepSeconds() const { return bestStep; }
   const std::vector<Buffer> &parameters() const { return params; }
 
 private:
@@ -73,6 +76,7 @@ private:
   uint64_t noiseSeed = 0;
   int64_t numSteps = 0;
   double stepTime = 0;
+  double bestStep = 0;
 };
 
 } // namespace dlc

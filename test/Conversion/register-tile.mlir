@@ -449,3 +449,68 @@ func.func @written_between(%x: memref<?x32xf32>, %w: memref<32x128xf32>, %b: mem
   }
   return
 }
+
+// -----
+
+// A chain of stages: Adam's first- and second-moment updates both read the
+// gradient; the parameter update reads what they wrote (element for
+// element) and joins too. A later op reading a buffer written in between
+// (the step size) stays.
+// CHECK-LABEL: func @adam_stages
+// CHECK: scf.if %{{.*}} {
+// CHECK: vector.load %[[M:arg[0-9]+]][%{{.*}}] : memref<32x64xf32>, vector<16xf32>
+// CHECK: vector.store %{{.*}}, %[[M]][
+// CHECK: vector.load %[[V:arg[0-9]+]][%{{.*}}] : memref<32x64xf32>, vector<16xf32>
+// CHECK: arith.mulf
+// CHECK: vector.store %{{.*}}, %[[V]][
+// CHECK: vector.load %[[W:arg[0-9]+]][%{{.*}}] : memref<32x64xf32>, vector<16xf32>
+// CHECK: vector.load %[[M]][
+// CHECK: vector.load %[[V]][
+// CHECK: vector.store %{{.*}}, %[[W]][
+// CHECK: } else {
+// CHECK: memref.store %{{.*}}, %arg6[]
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @adam_stages(%x: memref<?x32xf32>, %dz: memref<?x64xf32>, %w: memref<32x64xf32>, %m: memref<32x64xf32>, %v: memref<32x64xf32>, %w2: memref<32x64xf32>, %step: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %g = memref.alloc() : memref<32x64xf32>
+  linalg.fill ins(%zero : f32) outs(%g : memref<32x64xf32>)
+  linalg.matmul indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (k, j)>, affine_map<(i, j, k) -> (i, j)>]
+      ins(%x, %dz : memref<?x32xf32>, memref<?x64xf32>) outs(%g : memref<32x64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%m, %g : memref<32x64xf32>, memref<32x64xf32>) outs(%m : memref<32x64xf32>) {
+  ^bb0(%mi: f32, %gi: f32, %o: f32):
+    %a = arith.mulf %mi, %half : f32
+    %s = arith.addf %a, %gi : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%v, %g : memref<32x64xf32>, memref<32x64xf32>) outs(%v : memref<32x64xf32>) {
+  ^bb0(%vi: f32, %gi: f32, %o: f32):
+    %sq = arith.mulf %gi, %gi : f32
+    %s = arith.addf %vi, %sq : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%w, %m, %v : memref<32x64xf32>, memref<32x64xf32>, memref<32x64xf32>) outs(%w : memref<32x64xf32>) {
+  ^bb0(%wi: f32, %mi: f32, %vi: f32, %o: f32):
+    %r = arith.divf %mi, %vi : f32
+    %s = arith.subf %wi, %r : f32
+    linalg.yield %s : f32
+  }
+  memref.store %half, %step[] : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%w2, %step, %m : memref<32x64xf32>, memref<f32>, memref<32x64xf32>) outs(%w2 : memref<32x64xf32>) {
+  ^bb0(%wi: f32, %st: f32, %mi: f32, %o: f32):
+    %r = arith.mulf %st, %mi : f32
+    %s = arith.subf %wi, %r : f32
+    linalg.yield %s : f32
+  }
+  return
+}

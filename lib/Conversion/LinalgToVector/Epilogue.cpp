@@ -80,158 +80,246 @@ bool isVectorMap(AffineMap map, unsigned last) {
 
 } // namespace
 
+namespace {
+
+/// Builds an epilogue stage by stage: generics that move up to the
+/// contraction C one after another, each checked against the ops it jumps
+/// over and the stages before it.
+class EpilogueMatcher {
+public:
+  EpilogueMatcher(Operation *contraction, memref::AllocOp alloc)
+      : contraction(contraction), out(alloc.getResult()),
+        element(alloc.getType().getElementType()) {
+    epilogue.outShape = llvm::to_vector(alloc.getType().getShape());
+  }
+
+  std::optional<Epilogue> match() {
+    // The first op after C that names O; collapsed views of O on the way
+    // are the stages' to read.
+    Operation *op = contraction->getNextNode();
+    for (; op; op = op->getNextNode()) {
+      if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op);
+          collapse && collapse.getSrc() == out) {
+        views.push_back(collapse);
+        continue;
+      }
+      if (touches(op, out))
+        break;
+      if (!jumpOver(op))
+        return std::nullopt;
+    }
+    auto first = dyn_cast_or_null<linalg::GenericOp>(op);
+    if (!first || !addStage(first, /*first=*/true))
+      return std::nullopt;
+    // Later generics that read O or what earlier stages wrote (an Adam
+    // update's m, v and parameter updates) join, while they can move up.
+    int64_t scanned = 0;
+    for (op = op->getNextNode(); op && scanned < kMaxScanned;
+         op = op->getNextNode(), ++scanned) {
+      auto generic = dyn_cast<linalg::GenericOp>(op);
+      if (generic && readsStageData(generic) && addStage(generic, false))
+        continue;
+      if (!jumpOver(op))
+        break;
+    }
+    // O is stored too if anything but the stages reads it afterwards
+    // (unless a stage overwrote it in place).
+    if (!stageWrites.contains(out))
+      for (op = contraction->getNextNode(); op; op = op->getNextNode())
+        if (!isStage(op) && !isView(op) && touches(op, out)) {
+          epilogue.storeOutput = true;
+          break;
+        }
+    if (!collectPrelude())
+      return std::nullopt;
+    return std::move(epilogue);
+  }
+
+private:
+  /// Records an op that later stages move above; false if its effects
+  /// cannot be named.
+  bool jumpOver(Operation *op) {
+    between.push_back(op);
+    return collectEffects(op, betweenReads, betweenWrites);
+  }
+
+  bool isStage(Operation *op) {
+    return llvm::any_of(epilogue.stages, [&](const Epilogue::Stage &stage) {
+      return stage.op == op;
+    });
+  }
+  bool isView(Operation *op) {
+    return llvm::any_of(views, [&](memref::CollapseShapeOp view) {
+      return view == op;
+    });
+  }
+  bool isO(Value v) {
+    return v == out || llvm::any_of(views, [&](memref::CollapseShapeOp view) {
+             return view.getResult() == v;
+           });
+  }
+  bool readsStageData(linalg::GenericOp g) {
+    return llvm::any_of(g.getDpsInputs(), [&](Value v) {
+      return isO(v) || stageWrites.contains(rootOf(v));
+    });
+  }
+
+  /// Adds `g` as the next stage if it is elementwise over O's index space
+  /// and can move up to C.
+  bool addStage(linalg::GenericOp g, bool first) {
+    if (!g.hasPureBufferSemantics() || g.hasIndexSemantics() ||
+        g.getNumReductionLoops() != 0 || !isVectorizableBody(g))
+      return false;
+    unsigned loops = g.getNumLoops(), last = loops - 1;
+    Epilogue::Stage stage{g, std::nullopt};
+    SmallVector<ReassociationIndices> groups;
+    for (OpOperand *operand : g.getDpsInputOperands()) {
+      Value v = operand->get();
+      AffineMap map = g.getMatchingIndexingMap(operand);
+      auto type = dyn_cast<MemRefType>(v.getType());
+      if (!type || type.getElementType() != element)
+        return false;
+      if (isO(v)) {
+        if (stage.input || !map.isIdentity())
+          return false;
+        stage.input = operand->getOperandNumber();
+        if (v == out) {
+          for (int64_t d = 0; d < type.getRank(); ++d)
+            groups.push_back({d});
+        } else {
+          groups = v.getDefiningOp<memref::CollapseShapeOp>()
+                       .getReassociationIndices();
+        }
+        continue;
+      }
+      Value root = rootOf(v);
+      // What an earlier stage wrote is read where it was written, the
+      // same element of the same view.
+      if (stageWrites.contains(root)) {
+        if (!map.isIdentity() || !written.contains(v))
+          return false;
+        continue;
+      }
+      if (!isVectorMap(map, last) ||
+          (map.getNumResults() &&
+           map.getResults().back().isFunctionOfDim(last) &&
+           !isContiguousAlongLastDim(type)) ||
+          betweenWrites.contains(root))
+        return false;
+    }
+    if (first && !stage.input)
+      return false;
+    // All stages run over the first one's index space.
+    if (first) {
+      epilogue.groups = groups;
+      shape = g.getStaticLoopRanges();
+    } else if ((stage.input && groups != epilogue.groups) ||
+               g.getStaticLoopRanges() != shape) {
+      return false;
+    }
+    if (epilogue.groups.size() != loops)
+      return false;
+    // A stage writes while the kernel still reads its operands: what it
+    // writes must be none of them, nothing it jumps over may use it, and
+    // an input it also writes must be read in place.
+    for (OpOperand &init : g.getDpsInitsMutable()) {
+      Value v = init.get(), root = rootOf(v);
+      auto type = dyn_cast<MemRefType>(v.getType());
+      if (!type || type.getElementType() != element ||
+          !isContiguousAlongLastDim(type) ||
+          !g.getMatchingIndexingMap(&init).isIdentity() ||
+          !g.getMatchingBlockArgument(&init).use_empty() ||
+          betweenReads.contains(root) || betweenWrites.contains(root))
+        return false;
+      for (Value operand : contraction->getOperands())
+        if (root != out && isa<BaseMemRefType>(operand.getType()) &&
+            rootOf(operand) == root)
+          return false;
+      for (OpOperand *in : g.getDpsInputOperands())
+        if (rootOf(in->get()) == root &&
+            (in->get() != v || !g.getMatchingIndexingMap(in).isIdentity()))
+          return false;
+      // Earlier stages read it only where this one writes it.
+      for (Epilogue::Stage earlier : epilogue.stages)
+        for (OpOperand *in : earlier.op.getDpsInputOperands())
+          if (rootOf(in->get()) == root &&
+              (in->get() != v ||
+               !earlier.op.getMatchingIndexingMap(in).isIdentity()))
+            return false;
+    }
+    for (Value v : g.getDpsInits()) {
+      stageWrites.insert(rootOf(v));
+      written.insert(v);
+    }
+    epilogue.stages.push_back(stage);
+    return true;
+  }
+
+  /// The values the stages use must exist at C: what comes from between
+  /// has to be free of effects (views, sizes, constants) or an allocation
+  /// (a stage's output) to move up.
+  bool collectPrelude() {
+    SmallVector<Value> worklist;
+    for (Epilogue::Stage stage : epilogue.stages) {
+      Block *body = stage.op.getBody();
+      llvm::append_range(worklist, stage.op->getOperands());
+      body->walk([&](Operation *nested) {
+        for (Value v : nested->getOperands())
+          if (v.getParentBlock() != body)
+            worklist.push_back(v);
+      });
+    }
+    DenseSet<Operation *> moved;
+    while (!worklist.empty()) {
+      Operation *def = worklist.pop_back_val().getDefiningOp();
+      if (!def || def->getBlock() != contraction->getBlock() ||
+          !contraction->isBeforeInBlock(def) || moved.contains(def))
+        continue;
+      if (!(isMemoryEffectFree(def) || isa<memref::AllocOp>(def)) ||
+          def->getNumRegions() != 0)
+        return false;
+      moved.insert(def);
+      llvm::append_range(worklist, def->getOperands());
+    }
+    epilogue.prelude = llvm::to_vector(moved);
+    llvm::sort(epilogue.prelude, [](Operation *x, Operation *y) {
+      return x->isBeforeInBlock(y);
+    });
+    return true;
+  }
+
+  /// Ops after the first stage looked at for more stages.
+  static constexpr int64_t kMaxScanned = 64;
+
+  Operation *contraction;
+  Value out;
+  Type element;
+  Epilogue epilogue;
+  SmallVector<int64_t> shape;
+  SmallVector<memref::CollapseShapeOp> views;
+  SmallVector<Operation *> between;
+  DenseSet<Value> betweenReads, betweenWrites;
+  /// Buffers the stages write, and the views they write them through.
+  DenseSet<Value> stageWrites, written;
+};
+
+} // namespace
+
 std::optional<Epilogue> mlir::dlc::matchEpilogue(Operation *contraction,
                                                  Value out) {
   auto alloc = out.getDefiningOp<memref::AllocOp>();
   if (!alloc || !alloc.getType().getLayout().isIdentity())
     return std::nullopt;
-  auto outType = alloc.getType();
-  // The first op after the contraction that names O; collapsed views of O
-  // on the way are G's to read.
-  SmallVector<Operation *> between;
-  SmallVector<memref::CollapseShapeOp> views;
-  linalg::GenericOp g;
-  for (Operation *op = contraction->getNextNode(); op && !g;
-       op = op->getNextNode()) {
-    if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op);
-        collapse && collapse.getSrc() == out) {
-      views.push_back(collapse);
-      continue;
-    }
-    if (auto generic = dyn_cast<linalg::GenericOp>(op);
-        generic && touches(op, out)) {
-      g = generic;
-      break;
-    }
-    if (touches(op, out))
-      return std::nullopt;
-    between.push_back(op);
-  }
-  if (!g || !g.hasPureBufferSemantics() || g.hasIndexSemantics() ||
-      g.getNumReductionLoops() != 0 || !isVectorizableBody(g))
-    return std::nullopt;
-
-  Epilogue epilogue;
-  epilogue.op = g;
-  epilogue.outShape = llvm::to_vector(outType.getShape());
-  unsigned loops = g.getNumLoops(), last = loops - 1;
-  Type element = outType.getElementType();
-  auto isO = [&](Value v) {
-    return v == out || llvm::any_of(views, [&](memref::CollapseShapeOp view) {
-             return view.getResult() == v;
-           });
-  };
-  std::optional<unsigned> input;
-  for (OpOperand *operand : g.getDpsInputOperands()) {
-    Value v = operand->get();
-    AffineMap map = g.getMatchingIndexingMap(operand);
-    auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || type.getElementType() != element)
-      return std::nullopt;
-    if (isO(v)) {
-      if (input || !map.isIdentity())
-        return std::nullopt;
-      input = operand->getOperandNumber();
-      if (v == out) {
-        for (int64_t d = 0; d < outType.getRank(); ++d)
-          epilogue.groups.push_back({d});
-      } else {
-        epilogue.groups =
-            v.getDefiningOp<memref::CollapseShapeOp>().getReassociationIndices();
-      }
-      continue;
-    }
-    if (!isVectorMap(map, last) ||
-        (map.getNumResults() && map.getResults().back().isFunctionOfDim(last) &&
-         !isContiguousAlongLastDim(type)))
-      return std::nullopt;
-  }
-  if (!input || epilogue.groups.size() != loops)
-    return std::nullopt;
-  epilogue.input = *input;
-  for (OpOperand &init : g.getDpsInitsMutable()) {
-    auto type = dyn_cast<MemRefType>(init.get().getType());
-    if (!type || type.getElementType() != element ||
-        !isContiguousAlongLastDim(type) ||
-        !g.getMatchingIndexingMap(&init).isIdentity() ||
-        !g.getMatchingBlockArgument(&init).use_empty())
-      return std::nullopt;
-  }
-
-  // G moves up to the contraction: nothing between may write what G reads
-  // or touch what G writes.
-  DenseSet<Value> reads, writes;
-  for (Operation *op : between)
-    if (!collectEffects(op, reads, writes))
-      return std::nullopt;
-  for (OpOperand *operand : g.getDpsInputOperands())
-    if (operand->getOperandNumber() != *input &&
-        writes.contains(rootOf(operand->get())))
-      return std::nullopt;
-  // G writes while the kernel still reads its operands: what G writes must
-  // be none of them, and an input G also writes must be read in place.
-  bool writesOut = false;
-  for (OpOperand &init : g.getDpsInitsMutable()) {
-    Value root = rootOf(init.get());
-    if (reads.contains(root) || writes.contains(root))
-      return std::nullopt;
-    for (Value operand : contraction->getOperands())
-      if (root != out && isa<BaseMemRefType>(operand.getType()) &&
-          rootOf(operand) == root)
-        return std::nullopt;
-    for (OpOperand *in : g.getDpsInputOperands())
-      if (rootOf(in->get()) == root &&
-          (in->get() != init.get() ||
-           g.getMatchingIndexingMap(in) != g.getMatchingIndexingMap(&init)))
-        return std::nullopt;
-    writesOut |= root == out;
-  }
-  // The values G uses must exist at C: what comes from between C and G
-  // has to be free of effects (views, sizes, constants) or an allocation
-  // (G's output) to move up.
-  SmallVector<Value> worklist(g->getOperands());
-  g.getBody()->walk([&](Operation *nested) {
-    for (Value v : nested->getOperands())
-      if (v.getParentBlock() != g.getBody())
-        worklist.push_back(v);
-  });
-  DenseSet<Operation *> moved;
-  while (!worklist.empty()) {
-    Operation *def = worklist.pop_back_val().getDefiningOp();
-    if (!def || def->getBlock() != g->getBlock() ||
-        !contraction->isBeforeInBlock(def) || moved.contains(def))
-      continue;
-    if (!(isMemoryEffectFree(def) || isa<memref::AllocOp>(def)) ||
-        def->getNumRegions() != 0)
-      return std::nullopt;
-    moved.insert(def);
-    llvm::append_range(worklist, def->getOperands());
-  }
-  epilogue.prelude = llvm::to_vector(moved);
-  llvm::sort(epilogue.prelude, [](Operation *x, Operation *y) {
-    return x->isBeforeInBlock(y);
-  });
-
-  // O is still needed if something after G reads it (unless G overwrote it).
-  for (Operation *op = g->getNextNode(); op && !writesOut;
-       op = op->getNextNode())
-    if (touches(op, out)) {
-      epilogue.storeOutput = true;
-      break;
-    }
-  return epilogue;
+  return EpilogueMatcher(contraction, alloc).match();
 }
 
 void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
                              const Epilogue &epilogue, Value acc,
                              ArrayRef<Value> outIndices, Value mask) {
-  linalg::GenericOp g = epilogue.op;
-  auto vectorType = cast<VectorType>(acc.getType());
-  int64_t lanes = vectorType.getNumElements();
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  // G's loop indices: O's, linearized within each collapsed group.
+  // The stages' loop indices: O's, linearized within each collapsed group.
   SmallVector<Value> loops;
   for (const ReassociationIndices &group : epilogue.groups) {
     Value linear = outIndices[group.front()];
@@ -242,6 +330,16 @@ void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
     }
     loops.push_back(linear);
   }
+  for (const Epilogue::Stage &stage : epilogue.stages)
+    emitStage(b, loc, stage, acc, loops, mask);
+}
+
+void mlir::dlc::emitStage(OpBuilder &b, Location loc,
+                          Epilogue::Stage stage, Value acc,
+                          ArrayRef<Value> loops, Value mask) {
+  linalg::GenericOp g = stage.op;
+  auto vectorType = cast<VectorType>(acc.getType());
+  int64_t lanes = vectorType.getNumElements();
   auto indicesOf = [&](OpOperand *operand) {
     SmallVector<Value> idx;
     for (AffineExpr e : g.getMatchingIndexingMap(operand).getResults())
@@ -256,7 +354,7 @@ void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
   unsigned last = g.getNumLoops() - 1;
   for (OpOperand *operand : g.getDpsInputOperands()) {
     BlockArgument arg = g.getMatchingBlockArgument(operand);
-    if (operand->getOperandNumber() == epilogue.input) {
+    if (operand->getOperandNumber() == stage.input) {
       mapping.map(arg, acc);
       continue;
     }

@@ -12,35 +12,45 @@
 
 namespace mlir::dlc {
 
-/// A `linalg.generic` G with only parallel loops that reads the output O of
-/// a contraction C (or a collapse_shape of it) elementwise, and can run at
-/// C's position: nothing between C and G touches O, writes an operand of G,
-/// or reads what G writes.
+/// Elementwise `linalg.generic`s (stages) that read the output O of a
+/// contraction C (or a collapse_shape of it), or what earlier stages wrote,
+/// and can run at C's position, one tile at a time: nothing they move above
+/// writes what they read or touches what they write. The first stage reads
+/// O; later ones (an Adam update's v and parameter updates after its m)
+/// may read only what earlier stages wrote, element for element.
 struct Epilogue {
-  linalg::GenericOp op;
-  /// G's input that is O (or its collapsed view).
-  unsigned input = 0;
-  /// How O's dimensions merge into G's loops (identity when G reads O).
+  struct Stage {
+    linalg::GenericOp op;
+    /// The stage's input that is O (or its collapsed view), if any.
+    std::optional<unsigned> input;
+  };
+  SmallVector<Stage> stages;
+  /// How O's dimensions merge into the stages' loops (identity when the
+  /// first stage reads O itself).
   SmallVector<ReassociationIndices> groups;
   /// O's sizes, to linearize its indices within a group.
   SmallVector<int64_t> outShape;
-  /// Whether O must still be stored: something after G reads it.
+  /// Whether O must still be stored: something after the stages reads it.
   bool storeOutput = false;
-  /// The ops between C and G that G's operands come from (views of its
-  /// buffers, its outputs' allocations), in order: they move up before C.
+  /// The ops between C and the stages that their operands come from (views
+  /// of their buffers, their outputs' allocations), in order: they move up
+  /// before C.
   SmallVector<Operation *> prelude;
 };
 
-/// G for a contraction `contraction` writing `out` (a buffer allocated in
-/// the function), when there is one.
+/// The epilogue of a contraction `contraction` writing `out` (a buffer
+/// allocated in the function), when there is one.
 std::optional<Epilogue> matchEpilogue(Operation *contraction, Value out);
 
 /// The epilogue for one vector of accumulators: `acc` holds O at indices
 /// `outIndices` (its last along O's last dimension), `mask` (if any) its
-/// valid lanes. Loads G's other inputs there, computes G's body on vectors,
-/// stores G's results.
+/// valid lanes. For each stage in order: loads its other inputs there,
+/// computes its body on vectors, stores its results.
 void emitEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
                   Value acc, ArrayRef<Value> outIndices, Value mask);
+/// One stage of it, at the stages' loop indices `loops`.
+void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage,
+               Value acc, ArrayRef<Value> loops, Value mask);
 
 } // namespace mlir::dlc
 

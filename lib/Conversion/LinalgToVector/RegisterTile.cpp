@@ -1077,7 +1077,8 @@ struct RegisterTilePass
       if (fill)
         rewriter.eraseOp(fill);
       if (epilogue) {
-        rewriter.eraseOp(epilogue->op);
+        for (const mlir::dlc::Epilogue::Stage &stage : epilogue->stages)
+          rewriter.eraseOp(stage.op);
         eraseIfUnused(rewriter, out);
       }
     }

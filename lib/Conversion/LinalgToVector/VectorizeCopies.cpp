@@ -85,6 +85,39 @@ void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
   rewriter.eraseOp(op);
 }
 
+/// What both lowerings of a transpose start from: loops over the output's
+/// dimensions in its order (sizes from the input), stepping by `lanes` over
+/// the dimensions `stepped` names, and the vector types.
+struct TransposeLoops {
+  Value in, out;
+  int64_t rank;
+  ArrayRef<int64_t> perm; // out dim k = in dim perm[k]
+  VectorType vectorType, maskType;
+  Value zero, step, pass;
+  SmallVector<Value> lbs, ubs, steps;
+
+  TransposeLoops(RewriterBase &rewriter, linalg::TransposeOp op,
+                 int64_t lanes, function_ref<bool(int64_t)> stepped)
+      : in(op.getInput()), out(op.getInit()),
+        rank(cast<MemRefType>(in.getType()).getRank()),
+        perm(op.getPermutation()) {
+    Location loc = op.getLoc();
+    Type element = cast<MemRefType>(in.getType()).getElementType();
+    vectorType = VectorType::get({lanes}, element);
+    maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    pass = arith::ConstantOp::create(rewriter, loc, vectorType,
+                                     rewriter.getZeroAttr(vectorType));
+    for (int64_t k = 0; k < rank; ++k) {
+      lbs.push_back(zero);
+      ubs.push_back(memref::DimOp::create(rewriter, loc, in, perm[k]));
+      steps.push_back(stepped(k) ? step : one);
+    }
+  }
+};
+
 /// A transpose that moves the input's contiguous last dimension (NCHW ->
 /// NHWC): loops in the output's order, the input's last dimension in steps
 /// of `lanes` read as one vector, its elements stored one by one. The
@@ -93,25 +126,13 @@ void vectorizeCopy(RewriterBase &rewriter, Operation *op, Value in, Value fill,
 void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
                         int64_t lanes, bool isParallel) {
   Location loc = op.getLoc();
-  Value in = op.getInput(), out = op.getInit();
-  auto type = cast<MemRefType>(in.getType());
-  int64_t rank = type.getRank();
-  ArrayRef<int64_t> perm = op.getPermutation(); // out dim k = in dim perm[k]
-  VectorType vectorType = VectorType::get({lanes}, type.getElementType());
-  VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  Value pass = arith::ConstantOp::create(rewriter, loc, vectorType,
-                                         rewriter.getZeroAttr(vectorType));
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t k = 0; k < rank; ++k) {
-    lbs.push_back(zero);
-    ubs.push_back(memref::DimOp::create(rewriter, loc, in, perm[k]));
-    steps.push_back(perm[k] == rank - 1
-                        ? arith::ConstantIndexOp::create(rewriter, loc, lanes)
-                              .getResult()
-                        : one);
-  }
+  ArrayRef<int64_t> perm = op.getPermutation();
+  int64_t rank = perm.size();
+  TransposeLoops t(rewriter, op, lanes,
+                   [&](int64_t k) { return perm[k] == rank - 1; });
+  Value in = t.in, out = t.out, pass = t.pass;
+  VectorType vectorType = t.vectorType, maskType = t.maskType;
+  ArrayRef<Value> ubs = t.ubs;
   int64_t vectorLoop = llvm::find(perm, rank - 1) - perm.begin();
   auto body = [&](OpBuilder &b, Location l, ValueRange outIvs) {
     SmallVector<Value> inIvs(rank);
@@ -138,7 +159,7 @@ void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
       memref::StoreOp::create(b, l, x, out, outIdx);
     }
   };
-  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps,
+  buildLoopNestParallelFirst(rewriter, loc, t.lbs, t.ubs, t.steps,
                              isParallel && vectorLoop != 0, body);
   rewriter.eraseOp(op);
 }
@@ -152,26 +173,16 @@ void vectorizeTranspose(RewriterBase &rewriter, linalg::TransposeOp op,
 void transposeBySquares(RewriterBase &rewriter, linalg::TransposeOp op,
                         int64_t lanes, bool isParallel) {
   Location loc = op.getLoc();
-  Value in = op.getInput(), out = op.getInit();
-  auto type = cast<MemRefType>(in.getType());
-  int64_t rank = type.getRank();
-  ArrayRef<int64_t> perm = op.getPermutation(); // out dim k = in dim perm[k]
-  VectorType vectorType = VectorType::get({lanes}, type.getElementType());
-  VectorType maskType = VectorType::get({lanes}, rewriter.getI1Type());
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  Value step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
-  Value pass = arith::ConstantOp::create(rewriter, loc, vectorType,
-                                         rewriter.getZeroAttr(vectorType));
+  ArrayRef<int64_t> perm = op.getPermutation();
+  int64_t rank = perm.size();
   // Out loops w (reading the input's last dimension) and c (the output's
   // last) step by squares.
   int64_t w = llvm::find(perm, rank - 1) - perm.begin(), c = rank - 1;
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t k = 0; k < rank; ++k) {
-    lbs.push_back(zero);
-    ubs.push_back(memref::DimOp::create(rewriter, loc, in, perm[k]));
-    steps.push_back(k == w || k == c ? step : one);
-  }
+  TransposeLoops t(rewriter, op, lanes,
+                   [&](int64_t k) { return k == w || k == c; });
+  Value in = t.in, out = t.out, pass = t.pass, zero = t.zero, step = t.step;
+  VectorType vectorType = t.vectorType, maskType = t.maskType;
+  ArrayRef<Value> ubs = t.ubs;
   auto body = [&](OpBuilder &b, Location l, ValueRange outIvs) {
     auto constant = [&](int64_t v) {
       return arith::ConstantIndexOp::create(b, l, v).getResult();
@@ -206,7 +217,7 @@ void transposeBySquares(RewriterBase &rewriter, linalg::TransposeOp op,
                                     rowMask(r, wCount, cCount), square[r]);
     }
   };
-  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps,
+  buildLoopNestParallelFirst(rewriter, loc, t.lbs, t.ubs, t.steps,
                              isParallel && w != 0 && c != 0, body);
   rewriter.eraseOp(op);
 }

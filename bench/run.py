@@ -267,7 +267,9 @@ with open(out + ".tmp", "w") as f:
             f"{torch.__version__} eager, numpy {np.__version__} with "
             f"{blas_name()}. FMA peak "
             f"(bench/fma_peak.c): {peak[1]:.0f} GFLOP/s on 1 thread, "
-            f"{peak[2]:.0f} on 2.\n\n")
+            f"{peak[2]:.0f} on 2. Step times are the fastest step of each "
+            f"run on both sides (dlc: `best_step_microseconds` of `dlc train`; "
+            f"PyTorch: after two warm-up steps).\n\n")
     f.write("| workload | dlc (µs/step) | PyTorch (µs/step) | dlc speed-up | dlc compile (s) |\n")
     f.write("|---|---|---|---|---|\n")
     for name, d, t, c in rows:

@@ -135,8 +135,7 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     (`linalg.generic`s of parallel loops reading it, or its collapsed view,
     with an identity map: a bias add, an activation's gradient, an
     optimizer update; then ops reading what those wrote, element for
-    element: Adam's second moment and parameter updates after its first
-    moment) are computed on each tile's accumulators before they are
+    element: Adam's second-moment update after its first) are computed on each tile's accumulators before they are
     stored (after the last block of a blocked reduction), and erased; the
     output is stored only if something after reads it. They apply when
     they can move up to the kernel: nothing they move above writes what

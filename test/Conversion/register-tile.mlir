@@ -143,11 +143,12 @@ func.func @strided(%x: memref<?x4x16x16xf32>, %w: memref<8x4x3x3xf32>, %y: memre
 // x. Dot tiles: filters x 3 kernel columns of partial sums along x (one
 // full vector, then a masked one of 4 lanes), added across lanes at the end.
 // Each step also holds its input vectors: (24 - 4) / 3 = 6 filters, then a
-// tile of the other 2. The sum over the batch and pixels goes one image at
-// a time, outside every other loop (an image's operands stay in cache
-// while every tile reads them); each image's sums are added to the output.
+// tile of the other 2. The sum over the batch and pixels goes by blocks of
+// images, outside every other loop (their operands stay in cache while
+// every tile reads them): 39 images of 6,656 bytes fill the 256 KB block;
+// each block's sums are added to the output.
 // CHECK-LABEL: func @filter_gradient
-// CHECK: scf.for %[[IMAGE:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK: scf.for %[[IMAGE:.*]] = %c0 to %{{.*}} step %c39 {
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
 // CHECK: scf.for %{{.*}} = %[[IMAGE]] to %{{.*}} step %c1 iter_args

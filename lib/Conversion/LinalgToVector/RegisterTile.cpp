@@ -296,7 +296,7 @@ public:
         outer.push_back(d);
     if (!blockFirst)
       return emitOuter(outer, ivs);
-    forBlocks(1, [&] { emitOuter(outer, ivs); });
+    forBlocks(imagesPerBlock(), [&] { emitOuter(outer, ivs); });
   }
 
 private:
@@ -570,6 +570,20 @@ private:
         }
         memref::StoreOp::create(rewriter, loc, updated, c.out->get(), idx);
       }
+  }
+
+  /// Images per block of a reduction over the batch: as many as fit in
+  /// kImageBlockBytes of operands (one 3 x 32 x 32 CNN gradient image is
+  /// 400 KB; 17 of the 1 x 8 x 8 CNN's fit), so that small images do not
+  /// pay a parallel loop's start each (its 2-thread step: 1.50 -> 0.87 ms).
+  int64_t imagesPerBlock() {
+    int64_t bytes = 0;
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      auto type = cast<MemRefType>(operand->get().getType());
+      bytes += staticPoints(type.getShape()) *
+               std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+    }
+    return std::max<int64_t>(1, kImageBlockBytes / std::max<int64_t>(bytes, 1));
   }
 
   /// Calls `body` for each block of `size` iterations of the blocked
@@ -999,6 +1013,9 @@ private:
   /// The current block of `b`, packed by column tiles (isPackable).
   Value packed;
   static constexpr int64_t kBlock = 512;
+  /// Operand bytes per block of a reduction over images (a quarter to half
+  /// of a 0.5-1 MB L2).
+  static constexpr int64_t kImageBlockBytes = 256 * 1024;
   /// The longest innermost reduction loop unrolled into the kernel.
   static constexpr int64_t kMaxUnrolled = 4;
   std::optional<int64_t> staticColumns;

@@ -272,12 +272,26 @@ func.func @bias_gradient(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32
 // at zero (no loads of the output) and the fill is gone. Blocked over an
 // unknown reduction, only the first block starts at zero; the others load
 // the sums so far.
+// Starting from zero, the last rows of the batch (not a multiple of 6) are
+// a full tile moved back to end at the last row: rows it shares with the
+// tile before are computed twice, to the same values. With fewer rows than
+// a tile, one row at a time.
 // CHECK-LABEL: func @zero_init
 // CHECK-NOT: linalg.fill
-// CHECK: scf.for %{{.*}} step %c6
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[N:.*]], %c6
+// CHECK: %[[LAST:.*]] = arith.subi %[[N]], %c6
+// CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c6
+// CHECK: %[[ROUNDED:.*]] = arith.muli %[[TILES]], %c6
+// CHECK: %[[FULL:.*]] = arith.select %[[ENOUGH]], %[[ROUNDED]], %c0
+// CHECK: scf.for %{{.*}} = %c0 to %[[FULL]] step %c48
+// CHECK: scf.for %[[I0:.*]] = %{{.*}} to %{{.*}} step %c6 {
+// CHECK: %[[START:.*]] = arith.minui %[[I0]], %[[LAST]]
 // CHECK-NOT: vector.load %[[C:.*]]
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %cst,
 // CHECK-COUNT-24: vector.fma
+// CHECK: vector.store %{{.*}}, %alloc[%[[START]],
+// CHECK: %[[SINGLES:.*]] = arith.select %[[ENOUGH]], %[[N]], %c0
+// CHECK: scf.for %{{.*}} = %[[SINGLES]] to %[[N]] step %c1
 // CHECK-LABEL: func @zero_init_blocked
 // CHECK-NOT: linalg.fill
 // An empty reduction still runs one (empty) block: the tiles store zeros.

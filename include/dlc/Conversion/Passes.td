@@ -97,7 +97,11 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     and issues `rows x vectors` FMAs. Tiles are chosen so that
     `rows x vectors <= accumulators` (rows up to the extent of `i`,
     vectors up to 4 and up to the extent of `j`); the last columns use
-    masked loads and stores, the last rows a one-row kernel. Loops run
+    masked loads and stores, the last rows a one-row kernel, or, when the
+    accumulators start at zero in one block and no epilogue updates in
+    place, a full tile moved back to end at the last row (rows it shares
+    with the tile before are computed twice, to the same values; the RNN's
+    32-row matmuls: its step 0.84 -> 0.80 ms). Loops run
     outer parallel dims, then blocks of rows, then columns, then rows
     inside the block, then the reductions, so that a block of `b` is reused
     from cache by every row block; a matmul's reduction longer than 512

@@ -397,7 +397,7 @@ private:
         if (!c.i)
           return emitDotTile(ivs, Value(), 1, c0, tileCols);
         loop(begin, end, tileRows, false, [&](Value i0) {
-          emitDotTile(ivs, i0, tileRows, c0, tileCols);
+          emitDotTile(ivs, rowStart(i0, tileRows), tileRows, c0, tileCols);
         });
       };
       if (!c.col)
@@ -416,19 +416,70 @@ private:
     if (!c.i)
       return body(Value(), Value(), 1);
     Value total = sizes[*c.i];
-    Value full = floorTo(total, rows);
+    std::optional<int64_t> known = getConstantIntValue(total);
     bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
+    if (!known && rows > 1 && overlapsRows()) {
+      // Full tiles up to the last row, the last one moved back to end
+      // there (rowStart): the rows it shares with the one before are
+      // computed twice, to the same values. Fewer rows than a tile: one
+      // row at a time.
+      Value enough = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::uge, total, index(rows));
+      lastTile = arith::SubIOp::create(rewriter, loc, total, index(rows));
+      Value rounded = arith::MulIOp::create(
+          rewriter, loc,
+          arith::CeilDivUIOp::create(rewriter, loc, total, index(rows)),
+          index(rows));
+      Value full = arith::SelectOp::create(rewriter, loc, enough, rounded,
+                                           index(0));
+      Value block = rowsPerBlock(full, parallel && noOuter);
+      loop(index(0), full, block, parallel && noOuter, [&](Value start) {
+        Value next = arith::AddIOp::create(rewriter, loc, start, block);
+        Value end = arith::MinUIOp::create(rewriter, loc, next, full);
+        body(start, end, rows);
+      });
+      Value singles = arith::SelectOp::create(rewriter, loc, enough, total,
+                                              index(0));
+      body(singles, total, 1);
+      lastTile = Value();
+      return;
+    }
+    Value full = floorTo(total, rows);
     Value block = rowsPerBlock(full, parallel && noOuter);
     loop(index(0), full, block, parallel && noOuter, [&](Value start) {
       Value next = arith::AddIOp::create(rewriter, loc, start, block);
       Value end = arith::MinUIOp::create(rewriter, loc, next, full);
       body(start, end, rows);
     });
-    std::optional<int64_t> known = getConstantIntValue(total);
     if (known && *known % rows != 0)
       body(full, total, *known % rows);
     else if (!known && rows > 1)
       body(full, total, 1);
+  }
+
+  /// Whether the last partial tile of a dynamic number of rows may be a
+  /// full tile that overlaps the one before: the rows computed twice must
+  /// come out the same, so the accumulators start at zero (not from the
+  /// output), in one block, and no epilogue updates a buffer in place.
+  bool overlapsRows() {
+    if (!zeroInit || blocked)
+      return false;
+    if (!epilogue)
+      return true;
+    for (mlir::dlc::Epilogue::Stage stage : epilogue->stages)
+      for (Value in : stage.op.getDpsInputs())
+        for (Value init : stage.op.getDpsInits())
+          if (rootOf(in) == rootOf(init))
+            return false;
+    return true;
+  }
+
+  /// A tile's first row: `i0`, or for the last full tile of overlapping
+  /// rows, no later than the last `rows` rows.
+  Value rowStart(Value i0, int64_t tileRows) {
+    if (!lastTile || tileRows == 1)
+      return i0;
+    return arith::MinUIOp::create(rewriter, loc, i0, lastTile);
   }
 
   /// A dot tile: `tileRows x tileCols` vectors of partial sums along the
@@ -762,7 +813,7 @@ private:
       if (!c.i)
         return emitTile(ivs, Value(), 1, j0, count, mask);
       loop(begin, end, tileRows, false, [&](Value i0) {
-        emitTile(ivs, i0, tileRows, j0, count, mask);
+        emitTile(ivs, rowStart(i0, tileRows), tileRows, j0, count, mask);
       });
     };
     if (!staticColumns || *staticColumns >= width)
@@ -1006,6 +1057,8 @@ private:
   int64_t vectors = 1, rows = 1, cols = 1;
   /// The blocked reduction loop (a matmul's) and the current block.
   std::optional<unsigned> blocked;
+  /// While emitting overlapping row tiles: the first row of the last one.
+  Value lastTile;
   /// Whether the blocks are the outermost loop (a batch reduction among
   /// others), not inside the outer parallel loops (a matmul's).
   bool blockFirst = false;

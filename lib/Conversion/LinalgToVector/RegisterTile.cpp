@@ -466,11 +466,16 @@ private:
       return false;
     if (!epilogue)
       return true;
+    // Nothing a stage writes may be read by a stage (a second run of the
+    // tile would read it updated).
+    DenseSet<Value> written;
+    for (mlir::dlc::Epilogue::Stage stage : epilogue->stages)
+      for (Value init : stage.op.getDpsInits())
+        written.insert(rootOf(init));
     for (mlir::dlc::Epilogue::Stage stage : epilogue->stages)
       for (Value in : stage.op.getDpsInputs())
-        for (Value init : stage.op.getDpsInits())
-          if (rootOf(in) == rootOf(init))
-            return false;
+        if (written.contains(rootOf(in)))
+          return false;
     return true;
   }
 

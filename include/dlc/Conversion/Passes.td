@@ -98,8 +98,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     `rows x vectors <= accumulators` (rows up to the extent of `i`,
     vectors up to 4 and up to the extent of `j`); the last columns use
     masked loads and stores, the last rows a one-row kernel, or, when the
-    accumulators start at zero in one block and no epilogue updates in
-    place, a full tile moved back to end at the last row (rows it shares
+    accumulators start at zero in one block, no epilogue updates in place
+    and the op is not small, a full tile moved back to end at the last row (rows it shares
     with the tile before are computed twice, to the same values; the RNN's
     32-row matmuls: its step 0.84 -> 0.80 ms). Loops run
     outer parallel dims, then blocks of rows, then columns, then rows
@@ -138,6 +138,7 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     first block of a blocked reduction) and the fill is erased.
 
     With `epilogues`, the elementwise ops that next use a matmul's output
+    of at least 64K static elements
     (`linalg.generic`s of parallel loops reading it, or its collapsed view,
     with an identity map: a bias add, an activation's gradient, an
     optimizer update; then ops reading what those wrote, element for

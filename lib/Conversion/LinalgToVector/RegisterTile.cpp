@@ -55,9 +55,10 @@ public:
   KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
                 const Contraction &c, int64_t lanes, int64_t accumulators,
                 bool parallel, bool zeroInit,
-                const mlir::dlc::Epilogue *epilogue)
+                const mlir::dlc::Epilogue *epilogue, bool small)
       : rewriter(rewriter), op(op), c(c), lanes(lanes), parallel(parallel),
-        zeroInit(zeroInit), epilogue(epilogue), loc(op.getLoc()) {
+        zeroInit(zeroInit), small(small), epilogue(epilogue),
+        loc(op.getLoc()) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     for (Range range : op.createLoopRanges(rewriter, loc))
       sizes.push_back(
@@ -279,8 +280,11 @@ private:
   /// full tile that overlaps the one before: the rows computed twice must
   /// come out the same, so the accumulators start at zero (not from the
   /// output), in one block, and no epilogue updates a buffer in place.
+  /// Small ops (few thousand points besides the batch) keep the one-row
+  /// kernel: overlapping tiles in the GAN's 36 small matmuls cost 0.1 s of
+  /// compile time for no measurable gain.
   bool overlapsRows() {
-    if (!zeroInit || blocked)
+    if (!zeroInit || blocked || small)
       return false;
     if (!epilogue)
       return true;
@@ -869,6 +873,8 @@ private:
   int64_t lanes;
   bool parallel;
   bool zeroInit;
+  /// Whether the op is small (see `small-work`).
+  bool small;
   /// The elementwise consumer of the output, computed on the tiles (after
   /// a blocked reduction's last block).
   const mlir::dlc::Epilogue *epilogue;
@@ -937,6 +943,9 @@ void eraseIfUnused(RewriterBase &rewriter, Value buffer) {
       rewriter.eraseOp(alloc);
 }
 
+/// The smallest output (static elements) that gets an epilogue.
+constexpr int64_t kMinEpilogueOutput = 65536;
+
 struct RegisterTilePass
     : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
   using Base::Base;
@@ -967,9 +976,15 @@ struct RegisterTilePass
       // epilogue's code after them (the 3 x 32 x 32 CNN's step 43 -> 46 ms,
       // LLVM moving accumulators between registers) and compile slower
       // (0.06 s), for a pass over an output that is small next to the work.
+      // Only on outputs of at least 64K static elements (a 256 KB pass
+      // over memory saved): on smaller ones the separate loop runs from
+      // cache as fast, and the epilogue's code in every tile kernel cost
+      // compile time (the GAN's Adam updates: 0.85 -> 1.0 s).
+      auto outType = cast<MemRefType>(c.out->get().getType());
       std::optional<mlir::dlc::Epilogue> epilogue;
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
-          cast<MemRefType>(c.out->get().getType()).getRank() == 2)
+          outType.getRank() == 2 &&
+          staticPoints(outType.getShape()) >= kMinEpilogueOutput)
         epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
       if (epilogue)
         for (Operation *prelude : epilogue->prelude)
@@ -977,7 +992,8 @@ struct RegisterTilePass
       rewriter.setInsertionPoint(op);
       KernelEmitter(rewriter, op, c, elementLanes, budget,
                     parallel && work >= minWork, /*zeroInit=*/bool(fill),
-                    epilogue ? &*epilogue : nullptr)
+                    epilogue ? &*epilogue : nullptr,
+                    /*small=*/work < smallWork)
           .emit();
       Value out = c.out->get();
       rewriter.eraseOp(op);

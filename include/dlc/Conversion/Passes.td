@@ -177,6 +177,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     Option<"fuseEpilogues", "epilogues", "bool", "true",
            "Compute the elementwise consumer of a kernel's output on its "
            "tiles">,
+    Option<"minEpilogue", "min-epilogue", "int64_t", "65536",
+           "Smallest output (static elements) that gets an epilogue">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

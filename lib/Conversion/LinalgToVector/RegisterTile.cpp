@@ -943,9 +943,6 @@ void eraseIfUnused(RewriterBase &rewriter, Value buffer) {
       rewriter.eraseOp(alloc);
 }
 
-/// The smallest output (static elements) that gets an epilogue.
-constexpr int64_t kMinEpilogueOutput = 65536;
-
 struct RegisterTilePass
     : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
   using Base::Base;
@@ -984,7 +981,7 @@ struct RegisterTilePass
       std::optional<mlir::dlc::Epilogue> epilogue;
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
           outType.getRank() == 2 &&
-          staticPoints(outType.getShape()) >= kMinEpilogueOutput)
+          staticPoints(outType.getShape()) >= minEpilogue)
         epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
       if (epilogue)
         for (Operation *prelude : epilogue->prelude)

@@ -77,6 +77,7 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     tile.accumulators = options.accumulators;
     tile.parallel = options.threads;
     tile.fuseEpilogues = options.fusion;
+    tile.l2Bytes = options.l2Bytes;
     pm.addNestedPass<func::FuncOp>(createRegisterTilePass(tile));
   }
   pm.addPass(createPlanMemoryPass());

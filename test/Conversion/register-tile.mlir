@@ -1,6 +1,7 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0 min-epilogue=0},canonicalize))' | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1 small-work=0},canonicalize))' | FileCheck %s --check-prefix=PAR
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s --check-prefix=SMALL
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0 l2-bytes=524288},canonicalize))' | FileCheck %s --check-prefix=L2
 // `out += a * b` ops become register tiles of vector FMAs; everything else
 // is left to the later passes.
 
@@ -191,6 +192,12 @@ func.func @filter_gradient(%dy: memref<?x8x6x20xf32>, %x: memref<?x4x8x22xf32>, 
 // unknown length (the batch): blocks of 512 steps of k, each block of b
 // packed by column tiles (4 tiles of 64) into a buffer the kernels read
 // contiguously; dlc-plan-memory later places the buffer in the arena.
+// The block follows the L2 size: a block's panel of b (64 wide) and the
+// rows of a 8 tiles read (48) fill a quarter of it, 512 steps of 448 bytes
+// in 1 MB (the default), 256 in 512 KB.
+// L2-LABEL: func @packed
+// L2: memref.alloc() {alignment = 64 : i64} : memref<4x256x64xf32>
+// L2: scf.for %{{.*}} = %c0 to %{{.*}} step %c256
 // CHECK-LABEL: func @packed
 // CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x512x64xf32>
 // CHECK: scf.for %[[KB:.*]] = %c0 to %{{.*}} step %c512

@@ -241,6 +241,8 @@ static void setTargetVectorShape(CommonOptions &options) {
   setVectorShape(options, triple, [&](StringRef f) {
     return info->checkFeatures(("+" + f).str());
   });
+  // A named target's cache sizes are not known here: 1 MB of L2.
+  options.l2Bytes = 1 << 20;
 }
 
 int dlc::runCompile() {

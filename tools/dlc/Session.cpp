@@ -17,6 +17,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
 
+#include <unistd.h>
+
 using namespace dlc;
 
 static mlir::DialectRegistry &registry() {
@@ -176,6 +178,11 @@ void dlc::setVectorShape(CommonOptions &options, const llvm::Triple &triple,
   }
 }
 
+int64_t dlc::hostL2Bytes() {
+  long bytes = ::sysconf(_SC_LEVEL2_CACHE_SIZE);
+  return bytes > 0 ? bytes : 1 << 20;
+}
+
 bool Session::lowerToLLVM() {
   mlir::PassManager pm(&ctx);
   mlir::dlc::CPUPipelineOptions opts;
@@ -183,6 +190,7 @@ bool Session::lowerToLLVM() {
   opts.threads = options.openmp;
   opts.lanes = options.vectorLanes;
   opts.accumulators = options.accumulators;
+  opts.l2Bytes = options.l2Bytes;
   mlir::dlc::buildLinalgToLLVMPipeline(pm, opts);
   return run(pm, "linalg -> LLVM dialect");
 }

@@ -33,7 +33,13 @@ struct CommonOptions {
   // matmul/convolution kernel keeps as accumulators (dlc-register-tile).
   int64_t vectorLanes = 16;
   int64_t accumulators = 24;
+  // The target's L2 cache per core, which sizes the kernels' cache blocks:
+  // this machine's (sysconf) unless compiling for a named target.
+  int64_t l2Bytes = 1 << 20;
 };
+
+/// This machine's L2 cache per core (1 MB if the system does not say).
+int64_t hostL2Bytes();
 
 /// Sets `vectorLanes` and `accumulators` for a target: 16/24 with AVX-512,
 /// 8/12 with AVX (16 registers), 4/24 on AArch64 (32 NEON registers), else

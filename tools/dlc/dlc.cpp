@@ -74,6 +74,7 @@ CommonOptions commonOptions() {
   StringMap<bool> features = sys::getHostCPUFeatures();
   setVectorShape(o, Triple(sys::getProcessTriple()),
                  [&](StringRef f) { return features.lookup(f); });
+  o.l2Bytes = hostL2Bytes();
   return o;
 }
 } // namespace dlc

@@ -104,16 +104,17 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     32-row matmuls: its step 0.84 -> 0.80 ms). Loops run
     outer parallel dims, then blocks of rows, then columns, then rows
     inside the block, then the reductions, so that a block of `b` is reused
-    from cache by every row block; a matmul's reduction longer than 512
-    (or the batch) runs in blocks of 512, and when `b`'s rows have 256 or
+    from cache by every row block; a matmul's reduction longer than a block
+    (or the batch) runs in blocks, and when `b`'s rows have 256 or
     more elements each block of `b` is first packed by column tiles into a
     buffer (`memref.alloc`, placed in the arena by `dlc-plan-memory`, which
     runs after this pass), so that a tile's panel is contiguous. The block
-    sizes are constants chosen for a 32-48 KB L1 and a 1-2 MB L2 (a
-    512 x 64 panel of `b` is 128 KB and stays in L2 while 8 row tiles read
-    it; their rows of `a` over 512 steps are 96 KB), measured against 128
-    and 256 on this project's machine; they are not derived from the
-    target. A right
+    follows `l2-bytes`, the target's L2 per core: a block's panel of `b`
+    (4 vectors wide) and the rows of `a` that 8 row tiles read fill a
+    quarter of it, rounded down to a multiple of 128 steps within 128-1024
+    (1 MB with 16 lanes and 24 accumulators: 512 steps, a 128 KB panel and
+    96 KB of rows; 512 beat 128 and 256 at 1024 and 2048 on this project's
+    machine). A right
     operand read as `b[j, k]` (`dy @ w^T`, 256 or more columns) is an
     outer product too: its packing transposes it (zero-padding the last
     tile).
@@ -128,7 +129,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
 
     A reduction over the batch and more loops (a convolution's filter
     gradient, summed over images and pixels) runs by blocks of images (as
-    many as fit in 256 KB of operands, at least one), outside all other
+    many as fit in a quarter of `l2-bytes` of operands, at least one),
+    outside all other
     loops, so that a block's operands stay in cache while every tile reads
     them (the 3 x 32 x 32 CNN's step: 52 -> 45 ms), and small images do not
     pay a parallel loop's start each.
@@ -177,6 +179,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     Option<"fuseEpilogues", "epilogues", "bool", "true",
            "Compute the elementwise consumer of a kernel's output on its "
            "tiles">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", "1048576",
+           "The target's L2 cache per core in bytes: sizes the cache blocks">,
     Option<"minEpilogue", "min-epilogue", "int64_t", "65536",
            "Smallest output (static elements) that gets an epilogue">,
   ];

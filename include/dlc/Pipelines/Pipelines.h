@@ -56,6 +56,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Vector registers a matmul/convolution kernel keeps as "
                      "accumulators (dlc-register-tile)"),
       llvm::cl::init(24)};
+  Option<int64_t> l2Bytes{
+      *this, "l2-bytes",
+      llvm::cl::desc("The target's L2 cache per core in bytes: sizes the "
+                     "kernels' cache blocks (dlc-register-tile)"),
+      llvm::cl::init(1 << 20)};
 };
 
 /// dlc (forward) -> dlc with gradient and train-step functions.

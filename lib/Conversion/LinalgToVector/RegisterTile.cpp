@@ -55,10 +55,11 @@ public:
   KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
                 const Contraction &c, int64_t lanes, int64_t accumulators,
                 bool parallel, bool zeroInit,
-                const mlir::dlc::Epilogue *epilogue, bool small)
+                const mlir::dlc::Epilogue *epilogue, bool small,
+                int64_t l2Bytes)
       : rewriter(rewriter), op(op), c(c), lanes(lanes), parallel(parallel),
         zeroInit(zeroInit), small(small), epilogue(epilogue),
-        loc(op.getLoc()) {
+        loc(op.getLoc()), imageBlockBytes(l2Bytes / 4) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     for (Range range : op.createLoopRanges(rewriter, loc))
       sizes.push_back(
@@ -66,11 +67,19 @@ public:
     Type element = cast<MemRefType>(c.out->get().getType()).getElementType();
     vectorType = VectorType::get({lanes}, element);
     maskType = VectorType::get({lanes}, rewriter.getI1Type());
+    // A matmul's reduction block: its panel of `b` (4 vectors wide) and the
+    // rows of `a` that 8 row tiles read fill a quarter of L2, in multiples
+    // of 128 steps from 128 to 1024 (1 MB, 16 f32 lanes, 24 accumulators:
+    // 512, the best of 128, 256 and 512 measured at 1024 and 2048).
+    int64_t stepBytes = (4 * lanes + 8 * std::max<int64_t>(1, accumulators / 4)) *
+                        std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+    reductionBlock =
+        std::clamp<int64_t>(l2Bytes / 4 / stepBytes / 128 * 128, 128, 1024);
     if (op.getNumReductionLoops() == 1) {
       unsigned d = 0;
       while (op.getIteratorTypesArray()[d] != utils::IteratorType::reduction)
         ++d;
-      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > kBlock ||
+      if (ShapedType::isDynamic(ranges[d]) || ranges[d] > reductionBlock ||
           c.transposedB)
         blocked = d;
     } else if (std::optional<unsigned> d = batchReduction(op)) {
@@ -451,7 +460,7 @@ private:
   }
 
   /// Images per block of a reduction over the batch: as many as fit in
-  /// kImageBlockBytes of operands (one 3 x 32 x 32 CNN gradient image is
+  /// a quarter of L2 in operands (one 3 x 32 x 32 CNN gradient image is
   /// 400 KB; 17 of the 1 x 8 x 8 CNN's fit), so that small images do not
   /// pay a parallel loop's start each (its 2-thread step: 1.50 -> 0.87 ms).
   int64_t imagesPerBlock() {
@@ -461,7 +470,7 @@ private:
       bytes += staticPoints(type.getShape()) *
                std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
     }
-    return std::max<int64_t>(1, kImageBlockBytes / std::max<int64_t>(bytes, 1));
+    return std::max<int64_t>(1, imageBlockBytes / std::max<int64_t>(bytes, 1));
   }
 
   /// Calls `body` for each block of `size` iterations of the blocked
@@ -482,8 +491,8 @@ private:
   }
 
   void emitRows(SmallVector<Value> &ivs) {
-    // A matmul's single long reduction is cut into blocks of kBlock: each
-    // block's panel of `b` stays in cache while every row tile reads it,
+    // A matmul's single long reduction is cut into blocks of reductionBlock
+    // steps: each block's panel of `b` stays in cache while every row tile reads it,
     // and the rows of `a` that a block of row tiles reads stay in cache
     // across all column tiles. Accumulators go through the output between
     // blocks, in f32 as in registers: the sums are the same.
@@ -491,10 +500,10 @@ private:
       if (isPackable())
         packed = memref::AllocOp::create(
             rewriter, loc,
-            MemRefType::get({packedTiles(), kBlock, vectors * lanes},
+            MemRefType::get({packedTiles(), reductionBlock, vectors * lanes},
                             vectorType.getElementType()),
             rewriter.getI64IntegerAttr(64));
-      forBlocks(kBlock, [&] {
+      forBlocks(reductionBlock, [&] {
         if (packed)
           emitPack(ivs);
         emitRowBlocks(ivs);
@@ -894,10 +903,10 @@ private:
   Value reductionBegin, reductionEnd;
   /// The current block of `b`, packed by column tiles (isPackable).
   Value packed;
-  static constexpr int64_t kBlock = 512;
-  /// Operand bytes per block of a reduction over images (a quarter to half
-  /// of a 0.5-1 MB L2).
-  static constexpr int64_t kImageBlockBytes = 256 * 1024;
+  /// Steps of a matmul's blocked reduction (from the L2 size).
+  int64_t reductionBlock = 512;
+  /// Operand bytes per block of a reduction over images (a quarter of L2).
+  int64_t imageBlockBytes;
   /// The longest innermost reduction loop unrolled into the kernel.
   static constexpr int64_t kMaxUnrolled = 4;
   std::optional<int64_t> staticColumns;
@@ -990,7 +999,7 @@ struct RegisterTilePass
       KernelEmitter(rewriter, op, c, elementLanes, budget,
                     parallel && work >= minWork, /*zeroInit=*/bool(fill),
                     epilogue ? &*epilogue : nullptr,
-                    /*small=*/work < smallWork)
+                    /*small=*/work < smallWork, l2Bytes)
           .emit();
       Value out = c.out->get();
       rewriter.eraseOp(op);

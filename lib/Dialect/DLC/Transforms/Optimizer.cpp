@@ -211,29 +211,6 @@ LogicalResult OptimizerPass::buildTrainStep(StringRef base,
   for (unsigned k = 0; k < grads.size(); ++k) {
     func::FuncOp grad = grads[k];
     const Settings &s = settings[k];
-    Value lr = entry->getArgument(lrStart + k);
-    unsigned stateArg = stateStart[k];
-    // Adam's scalars first: the updates that use them can then run as soon
-    // as their gradient is known (dlc-register-tile computes them in the
-    // gradient matmul's epilogue only if nothing in between writes what
-    // they read).
-    Value stepCount, inverseCorrection2Sqrt, stepSize;
-    if (s.useAdam()) {
-      unsigned stepArg = stateArg + groups[k].size() * s.perParam();
-      stepCount = add(entry->getArgument(stepArg), constant(1.0));
-      Value biasCorrection1 = sub(
-          constant(1.0), PowOp::create(b, loc, constant(s.beta1), stepCount));
-      // Its reciprocal, so that each element multiplies instead of dividing
-      // (a division per element is Adam's slowest instruction after the
-      // square root; the results differ by an ulp).
-      inverseCorrection2Sqrt = DivOp::create(
-          b, loc, constant(1.0),
-          SqrtOp::create(
-              b, loc,
-              sub(constant(1.0),
-                  PowOp::create(b, loc, constant(s.beta2), stepCount))));
-      stepSize = DivOp::create(b, loc, lr, biasCorrection1);
-    }
     // Forward and backward of objective k at the current parameters
     // (earlier objectives' updates included): the gradient function inlined.
     IRMapping mapping;
@@ -249,6 +226,25 @@ LogicalResult OptimizerPass::buildTrainStep(StringRef base,
       b.clone(op, mapping);
     auto gradRet = cast<func::ReturnOp>(gradBody.getTerminator());
     losses.push_back(mapping.lookup(gradRet.getOperand(0)));
+    Value lr = entry->getArgument(lrStart + k);
+
+    unsigned stateArg = stateStart[k];
+    Value stepCount, biasCorrection1, inverseCorrection2Sqrt;
+    if (s.useAdam()) {
+      unsigned stepArg = stateArg + groups[k].size() * s.perParam();
+      stepCount = add(entry->getArgument(stepArg), constant(1.0));
+      biasCorrection1 = sub(constant(1.0),
+                            PowOp::create(b, loc, constant(s.beta1), stepCount));
+      // Its reciprocal, so that each element multiplies instead of dividing
+      // (a division per element is Adam's slowest instruction after the
+      // square root; the results differ by an ulp).
+      inverseCorrection2Sqrt = DivOp::create(
+          b, loc, constant(1.0),
+          SqrtOp::create(
+              b, loc,
+              sub(constant(1.0),
+                  PowOp::create(b, loc, constant(s.beta2), stepCount))));
+    }
     for (auto [j, i] : llvm::enumerate(groups[k])) {
       unsigned pos = paramPos.at(i);
       Value p = current[pos];
@@ -278,6 +274,7 @@ LogicalResult OptimizerPass::buildTrainStep(StringRef base,
         Value denom = add(mul(SqrtOp::create(b, loc, v2),
                               inverseCorrection2Sqrt),
                           constant(s.epsilon));
+        Value stepSize = DivOp::create(b, loc, lr, biasCorrection1);
         updated = sub(p, mul(stepSize, DivOp::create(b, loc, m2, denom)));
         newState.push_back(m2);
         newState.push_back(v2);

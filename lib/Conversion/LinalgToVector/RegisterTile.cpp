@@ -114,8 +114,9 @@ struct RegisterTilePass
       // (0.06 s), for a pass over an output that is small next to the work.
       // Only on outputs of at least 64K static elements (a 256 KB pass
       // over memory saved): on smaller ones the separate loop runs from
-      // cache as fast, and the epilogue's code in every tile kernel cost
-      // compile time (the GAN's Adam updates: 0.85 -> 1.0 s).
+      // cache as fast or faster (the small MLP's step 16.6-17.2 us without,
+      // 17.0-17.7 with; the GAN's 72.6 vs 73.4 us), and each tile kernel
+      // carries the epilogue's code (the GAN's compile +0.02 s).
       auto outType = cast<MemRefType>(c.out->get().getType());
       std::optional<mlir::dlc::Epilogue> epilogue;
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&

@@ -139,7 +139,6 @@ private:
   /// Records an op that later stages move above; false if its effects
   /// cannot be named.
   bool jumpOver(Operation *op) {
-    between.push_back(op);
     return collectEffects(op, betweenReads, betweenWrites);
   }
 
@@ -297,7 +296,6 @@ private:
   Epilogue epilogue;
   SmallVector<int64_t> shape;
   SmallVector<memref::CollapseShapeOp> views;
-  SmallVector<Operation *> between;
   DenseSet<Value> betweenReads, betweenWrites;
   /// Buffers the stages write, and the views they write them through.
   DenseSet<Value> stageWrites, written;
@@ -313,30 +311,12 @@ std::optional<Epilogue> mlir::dlc::matchEpilogue(Operation *contraction,
   return EpilogueMatcher(contraction, alloc).match();
 }
 
-void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
-                             const Epilogue &epilogue, Value acc,
-                             ArrayRef<Value> outIndices, Value mask) {
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v).getResult();
-  };
-  // The stages' loop indices: O's, linearized within each collapsed group.
-  SmallVector<Value> loops;
-  for (const ReassociationIndices &group : epilogue.groups) {
-    Value linear = outIndices[group.front()];
-    for (int64_t d : llvm::drop_begin(group)) {
-      linear = arith::MulIOp::create(b, loc, linear,
-                                     index(epilogue.outShape[d]));
-      linear = arith::AddIOp::create(b, loc, linear, outIndices[d]);
-    }
-    loops.push_back(linear);
-  }
-  for (const Epilogue::Stage &stage : epilogue.stages)
-    emitStage(b, loc, stage, acc, loops, mask);
-}
+namespace {
 
-void mlir::dlc::emitStage(OpBuilder &b, Location loc,
-                          Epilogue::Stage stage, Value acc,
-                          ArrayRef<Value> loops, Value mask) {
+/// One stage of an epilogue at the stages' loop indices `loops`: loads its
+/// other inputs there, computes its body on vectors, stores its results.
+void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage, Value acc,
+               ArrayRef<Value> loops, Value mask) {
   linalg::GenericOp g = stage.op;
   auto vectorType = cast<VectorType>(acc.getType());
   int64_t lanes = vectorType.getNumElements();
@@ -415,4 +395,27 @@ void mlir::dlc::emitStage(OpBuilder &b, Location loc,
     else
       vector::StoreOp::create(b, loc, result, init.get(), idx);
   }
+}
+
+} // namespace
+
+void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
+                             const Epilogue &epilogue, Value acc,
+                             ArrayRef<Value> outIndices, Value mask) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  // The stages' loop indices: O's, linearized within each collapsed group.
+  SmallVector<Value> loops;
+  for (const ReassociationIndices &group : epilogue.groups) {
+    Value linear = outIndices[group.front()];
+    for (int64_t d : llvm::drop_begin(group)) {
+      linear = arith::MulIOp::create(b, loc, linear,
+                                     index(epilogue.outShape[d]));
+      linear = arith::AddIOp::create(b, loc, linear, outIndices[d]);
+    }
+    loops.push_back(linear);
+  }
+  for (const Epilogue::Stage &stage : epilogue.stages)
+    emitStage(b, loc, stage, acc, loops, mask);
 }

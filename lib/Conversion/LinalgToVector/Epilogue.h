@@ -48,9 +48,6 @@ std::optional<Epilogue> matchEpilogue(Operation *contraction, Value out);
 /// computes its body on vectors, stores its results.
 void emitEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
                   Value acc, ArrayRef<Value> outIndices, Value mask);
-/// One stage of it, at the stages' loop indices `loops`.
-void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage,
-               Value acc, ArrayRef<Value> loops, Value mask);
 
 } // namespace mlir::dlc
 

@@ -1,6 +1,7 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0 min-epilogue=0},canonicalize))' | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1 small-work=0},canonicalize))' | FileCheck %s --check-prefix=PAR
-// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s --check-prefix=SMALL
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 full-tile-kernels=0},canonicalize))' | FileCheck %s --check-prefix=SMALL
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s --check-prefix=FEW
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0 l2-bytes=524288},canonicalize))' | FileCheck %s --check-prefix=L2
 // `out += a * b` ops become register tiles of vector FMAs; everything else
 // is left to the later passes.
@@ -30,8 +31,14 @@
 // CHECK-COUNT-4: vector.fma
 // CHECK-NOT: vector.fma
 // CHECK: return
-// A small op (32 x 128 points besides the batch) keeps 8 accumulators:
-// tiles of 2 rows x 4 vectors.
+// A small op (32 x 128 points besides the batch) in a function of more
+// than full-tile-kernels contractions keeps 8 accumulators: tiles of 2 rows
+// x 4 vectors.
+// The same op alone in its function (at most full-tile-kernels
+// contractions) gets full tiles.
+// FEW-LABEL: func @matmul
+// FEW: scf.for %{{.*}} step %c6
+// FEW-COUNT-24: vector.fma
 // SMALL-LABEL: func @matmul
 // SMALL: scf.for %{{.*}} step %c2
 // SMALL-COUNT-8: vector.fma

@@ -126,3 +126,53 @@ func.func @layout(%a: tensor<?x4xf32>, %g: tensor<?xf32>) -> (tensor<4x?xf32>, t
   %1 = dlc.broadcast %g like %a [0] : tensor<?xf32>, tensor<?x4xf32>
   return %0, %1 : tensor<4x?xf32>, tensor<?x4xf32>
 }
+
+// -----
+
+// An image narrower than 16 columns is convolved over its padded width: the
+// padded input (one more row at the bottom) is one row of 11 x 10 elements
+// per channel, the output 8 rows of the padded width 10, read at
+// q + 10 i + j, and the 8 real columns of each row are sliced out.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d2 + d4 * 10 + d5)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d3, d4, d5)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2)>
+// CHECK-LABEL: func @conv_narrow
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 2, 1]
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x4x11x10xf32> into tensor<?x4x110xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK-SAME: outs(%{{.*}} : tensor<?x16x80xf32>)
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, 16, 8, 10]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [%{{.*}}, 16, 8, 8] [1, 1, 1, 1]
+func.func @conv_narrow(%x: tensor<?x4x8x8xf32>, %w: tensor<16x4x3x3xf32>) -> tensor<?x16x8x8xf32> {
+  %0 = dlc.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1]
+      : tensor<?x4x8x8xf32>, tensor<16x4x3x3xf32>
+  return %0 : tensor<?x16x8x8xf32>
+}
+
+// -----
+
+// Its input gradient likewise: the output gradient padded by K - 1 - p,
+// read through the flipped window, the filter through plain indices.
+// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d2 + (-d4 + 2) * 10 + -d5 + 2)>
+// CHECK-DAG: #[[WG:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d1, d4, d5)>
+// CHECK-LABEL: func @conv_narrow_grad_input
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 2, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[G]], #[[WG]], #{{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<?x4x80xf32>)
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [%{{.*}}, 4, 8, 8] [1, 1, 1, 1]
+func.func @conv_narrow_grad_input(%g: tensor<?x16x8x8xf32>, %w: tensor<16x4x3x3xf32>, %x: tensor<?x4x8x8xf32>) -> tensor<?x4x8x8xf32> {
+  %0 = dlc.conv2d_grad_input %g, %w like %x stride [1, 1] padding [1, 1]
+      dilation [1, 1] : tensor<?x16x8x8xf32>, tensor<16x4x3x3xf32>, tensor<?x4x8x8xf32>
+  return %0 : tensor<?x4x8x8xf32>
+}
+
+// -----
+
+// 16 columns or more (or a stride): linalg's named convolution as before.
+// CHECK-LABEL: func @conv_wide
+// CHECK: linalg.conv_2d_nchw_fchw
+func.func @conv_wide(%x: tensor<?x3x32x32xf32>, %w: tensor<8x3x3x3xf32>) -> tensor<?x8x32x32xf32> {
+  %0 = dlc.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1]
+      : tensor<?x3x32x32xf32>, tensor<8x3x3x3xf32>
+  return %0 : tensor<?x8x32x32xf32>
+}

@@ -53,14 +53,117 @@ Value convolutionGeneric(OpBuilder &b, Location loc, RankedTensorType type,
       .getResult(0);
 }
 
+/// Output rows narrower than this are computed over the padded width
+/// (flatCorrelation): an 8-wide row fills half of an AVX-512 vector.
+constexpr int64_t kFlatWidth = 16;
+
+/// Whether a stride-1, dilation-1 correlation with `width` output columns
+/// and a `kw`-wide kernel is computed by flatCorrelation.
+bool useFlatCorrelation(ArrayRef<int64_t> stride, ArrayRef<int64_t> dilation,
+                        int64_t width, int64_t kw) {
+  return llvm::all_of(stride, [](int64_t v) { return v == 1; }) &&
+         llvm::all_of(dilation, [](int64_t v) { return v == 1; }) &&
+         width < kFlatWidth && kw > 1;
+}
+
+/// out[n, o, y, x] = sum_{r, i, j} inPad[n, r, y + i, x + j] * filter(o, r,
+/// i, j) (with `flip`, inPad[n, r, y + KH - 1 - i, x + KW - 1 - j]), inPad
+/// being `in` padded by `pad` (height, width) with zeros, for images
+/// narrower than a vector. Each padded image is one row of Hp * Wp
+/// elements (and one more padded row, for the last reads past the end), so
+/// that an output position q = y Wp + x reads inPad at q + i Wp + j: the
+/// output is computed over the padded width, H * Wp contiguous elements
+/// (the last Wp - W columns of each row read across the row's end, and are
+/// dropped), which fill whole vectors where rows of W would not.
+/// `filterMap` maps the loops (n, o, q, r, i, j) to the filter's indices
+/// (each of its loops as such: linalg computes the loop ranges from them).
+Value flatCorrelation(OpBuilder &b, Location loc, Value in,
+                      ArrayRef<int64_t> pad, Value filter, AffineMap filterMap,
+                      bool flip, RankedTensorType resultType) {
+  MLIRContext *ctx = b.getContext();
+  auto inType = cast<RankedTensorType>(in.getType());
+  Type element = inType.getElementType();
+  int64_t hp = inType.getDimSize(2) + 2 * pad[0] + 1;
+  int64_t wp = inType.getDimSize(3) + 2 * pad[1];
+  SmallVector<Value> batch = dynamicSizesOf(b, loc, in);
+  OpFoldResult n = batch.empty()
+                       ? OpFoldResult(b.getIndexAttr(inType.getDimSize(0)))
+                       : OpFoldResult(batch[0]);
+  auto paddedType = RankedTensorType::get(
+      {inType.getDimSize(0), inType.getDimSize(1), hp, wp}, element);
+  SmallVector<OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0),
+                                b.getIndexAttr(pad[0]), b.getIndexAttr(pad[1])};
+  SmallVector<OpFoldResult> high{b.getIndexAttr(0), b.getIndexAttr(0),
+                                 b.getIndexAttr(pad[0] + 1),
+                                 b.getIndexAttr(pad[1])};
+  Value padded = tensor::PadOp::create(b, loc, paddedType, in, low, high,
+                                       floatConstant(b, loc, element, 0.0));
+  SmallVector<ReassociationIndices> rows{{0}, {1}, {2, 3}};
+  Value flat = tensor::CollapseShapeOp::create(b, loc, padded, rows);
+
+  int64_t h = resultType.getDimSize(2), w = resultType.getDimSize(3);
+  auto flatType = RankedTensorType::get(
+      {resultType.getDimSize(0), resultType.getDimSize(1), h * wp}, element);
+  Value init = createFilled(b, loc, flatType, batch, 0.0);
+  AffineExpr bn, o, q, r, i, j;
+  bindDims(ctx, bn, o, q, r, i, j);
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  AffineExpr offset =
+      flip ? (filterType.getDimSize(2) - 1 - i) * wp +
+                 (filterType.getDimSize(3) - 1 - j)
+           : i * wp + j;
+  SmallVector<AffineMap> maps{AffineMap::get(6, 0, {bn, r, q + offset}, ctx),
+                              filterMap, AffineMap::get(6, 0, {bn, o, q}, ctx)};
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  Value out =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{flatType}, ValueRange{flat, filter},
+          ValueRange{init}, maps,
+          SmallVector<utils::IteratorType>{par, par, par, red, red, red},
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            Value product = arith::MulFOp::create(nb, l, a[0], a[1]);
+            linalg::YieldOp::create(
+                nb, l, Value(arith::AddFOp::create(nb, l, a[2], product)));
+          })
+          .getResult(0);
+  auto wideType = RankedTensorType::get(
+      {resultType.getDimSize(0), resultType.getDimSize(1), h, wp}, element);
+  SmallVector<OpFoldResult> wideShape{
+      n, b.getIndexAttr(resultType.getDimSize(1)), b.getIndexAttr(h),
+      b.getIndexAttr(wp)};
+  Value wide =
+      tensor::ExpandShapeOp::create(b, loc, wideType, out, rows, wideShape);
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes{n, b.getIndexAttr(resultType.getDimSize(1)),
+                                  b.getIndexAttr(h), b.getIndexAttr(w)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, resultType, wide, offsets,
+                                        sizes, strides);
+}
+
 struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(), 0);
     auto resultType = op.getType();
+    auto wType = cast<RankedTensorType>(op.getFilter().getType());
+    if (useFlatCorrelation(op.getStride(), op.getDilation(),
+                           resultType.getDimSize(3), wType.getDimSize(3))) {
+      // Loops (n, f, q, c, i, j): w[f, c, i, j].
+      MLIRContext *ctx = op.getContext();
+      AffineExpr bn, f, q, c, i, j;
+      bindDims(ctx, bn, f, q, c, i, j);
+      rewriter.replaceOp(
+          op, flatCorrelation(rewriter, loc, adaptor.getInput(),
+                              op.getPadding(), adaptor.getFilter(),
+                              AffineMap::get(6, 0, {f, c, i, j}, ctx),
+                              /*flip=*/false, resultType));
+      return success();
+    }
+    Value x = padSpatial(rewriter, loc, adaptor.getInput(), op.getPadding(), 0);
     Value init = createFilled(rewriter, loc, resultType,
                               dynamicSizesOf(rewriter, loc, adaptor.getInput()),
                               0.0);
@@ -174,6 +277,19 @@ struct Conv2DGradInputLowering : OpConversionPattern<Conv2DGradInputOp> {
     int64_t offH = (kh - 1) * d[0], offW = (kw - 1) * d[1];
     Type element = inType.getElementType();
     Value g = adaptor.getGrad();
+    if (useFlatCorrelation(s, d, inType.getDimSize(3), kw) && p[0] < kh &&
+        p[1] < kw) {
+      // dx = g padded by K - 1 - p, correlated with the flipped filter:
+      // loops (n, c, q, f, i, j) read w[f, c, i, j] and g's flipped window.
+      AffineExpr bn, c, q, f, i, j;
+      bindDims(ctx, bn, c, q, f, i, j);
+      rewriter.replaceOp(
+          op, flatCorrelation(rewriter, loc, g, {kh - 1 - p[0], kw - 1 - p[1]},
+                              adaptor.getFilter(),
+                              AffineMap::get(6, 0, {f, c, i, j}, ctx),
+                              /*flip=*/true, inType));
+      return success();
+    }
     SmallVector<Value> batch = dynamicSizesOf(rewriter, loc, g);
 
     // The spread gradient: [N, F, Hp + (KH-1) d, Wp + (KW-1) d].

@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-collapse-elementwise))' | FileCheck %s
-// Elementwise ops merge their contiguous static loops; the batch stays a
-// dimension of its own; reductions are left alone.
+// Elementwise ops and reductions merge their contiguous static loops of one
+// iterator type; the batch stays a dimension of its own.
 
 // CHECK-LABEL: func @relu
 // CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<?x16x8x8xf32> into tensor<?x1024xf32>
@@ -38,7 +38,7 @@ func.func @channel_scale(%x: tensor<?x16x8x8xf32>, %s: tensor<16xf32>, %init: te
 // -----
 
 // A bias [16, 1, 1] read at (c, 0, 0) is read as [16] at (c): the op then
-// merges (h, w). Reductions are left alone.
+// merges (h, w). A reduction whose loops do not merge is left alone.
 // CHECK-LABEL: func @left_alone
 // CHECK: tensor.collapse_shape %arg1 {{\[}}[0, 1, 2]] : tensor<16x1x1xf32> into tensor<16xf32>
 // CHECK: iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x16x64xf32>, tensor<16xf32>)
@@ -81,4 +81,23 @@ func.func @in_place_update(%w: memref<16x64xf32>, %g: tensor<16x64xf32>) -> tens
     linalg.yield %s : f32
   } -> tensor<16x64xf32>
   return %0 : tensor<16x64xf32>
+}
+
+// -----
+
+// A conv bias's gradient: the sum over each image's 8 x 8 pixels is one
+// reduction of 64, the unit channel dimensions merge with the channels.
+// CHECK-LABEL: func @pixel_sum
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<?x32x1x1x8x8xf32> into tensor<?x32x64xf32>
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3]]
+func.func @pixel_sum(%x: tensor<?x32x1x1x8x8xf32>, %acc: tensor<?x32x1x1xf32>) -> tensor<?x32x1x1xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, a, b, h, w) -> (n, c, a, b, h, w)>, affine_map<(n, c, a, b, h, w) -> (n, c, a, b)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : tensor<?x32x1x1x8x8xf32>) outs(%acc : tensor<?x32x1x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<?x32x1x1xf32>
+  return %0 : tensor<?x32x1x1xf32>
 }

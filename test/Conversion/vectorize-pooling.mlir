@@ -25,6 +25,33 @@ func.func @max_pool(%x: memref<?x8x32x32xf32>, %w: memref<2x2xf32>, %y: memref<?
 
 // -----
 
+// Rows of 8, half a vector: each 8 x 8 plane is one row of 64; 4 vectors
+// (8 input rows) give one vector of 16 outputs (4 output rows of 4).
+// CHECK-LABEL: func @max_pool_half_rows
+// CHECK-DAG: %[[IN:.*]] = memref.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : memref<?x16x8x8xf32> into memref<?x16x64xf32>
+// CHECK-DAG: %[[OUT:.*]] = memref.collapse_shape %arg2 {{\[}}[0], [1], [2, 3]] : memref<?x16x4x4xf32> into memref<?x16x16xf32>
+// CHECK-COUNT-4: vector.load %[[IN]]
+// CHECK: %[[E:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK: %[[O:.*]] = vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK: %[[M0:.*]] = arith.maximumf %[[E]], %[[O]]
+// CHECK: vector.shuffle
+// CHECK: vector.shuffle
+// CHECK: %[[M1:.*]] = arith.maximumf
+// CHECK: %[[U:.*]] = vector.shuffle %[[M0]], %[[M1]] [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
+// CHECK: %[[D:.*]] = vector.shuffle %[[M0]], %[[M1]] [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]
+// CHECK: %[[INIT:.*]] = vector.load %[[OUT]]
+// CHECK: %[[UD:.*]] = arith.maximumf %[[U]], %[[D]]
+// CHECK: %[[R:.*]] = arith.maximumf %[[INIT]], %[[UD]]
+// CHECK: vector.store %[[R]], %[[OUT]]
+// CHECK-NOT: linalg.pooling_nchw_max
+func.func @max_pool_half_rows(%x: memref<?x16x8x8xf32>, %w: memref<2x2xf32>, %y: memref<?x16x4x4xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<?x16x8x8xf32>, memref<2x2xf32>) outs(%y : memref<?x16x4x4xf32>)
+  return
+}
+
+// -----
+
 // Other windows and strides stay loops.
 // CHECK-LABEL: func @overlapping
 // CHECK: linalg.pooling_nchw_max

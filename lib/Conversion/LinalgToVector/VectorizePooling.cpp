@@ -17,7 +17,6 @@ using mlir::dlc::staticPoints;
 
 namespace {
 
-
 bool allEqual(DenseIntElementsAttr attr, int64_t value) {
   return llvm::all_of(attr.getValues<int64_t>(),
                       [&](int64_t v) { return v == value; });
@@ -84,6 +83,88 @@ void vectorize(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
                                       mask, best);
   };
   // With threads, the batch loop is shared out.
+  buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps, isParallel, body);
+  rewriter.eraseOp(op);
+}
+
+/// The plane reassociation of a [N, C, H, W] buffer: [N, C, H * W].
+SmallVector<ReassociationIndices> planeGroups() { return {{0}, {1}, {2, 3}}; }
+
+/// Whether the pool's input rows are half a vector wide (8 of 16 lanes) in
+/// contiguous planes of a multiple of 8 rows: then vectorizePlanes fills
+/// whole vectors, where `vectorize` fills a quarter of each (4 outputs).
+bool hasHalfVectorRows(linalg::PoolingNchwMaxOp op, int64_t lanes) {
+  auto inType = cast<MemRefType>(op.getInputs()[0].getType());
+  auto outType = cast<MemRefType>(op.getOutputs()[0].getType());
+  ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
+  return lanes % 4 == 0 && in[3] * 2 == lanes && in[2] % 8 == 0 &&
+         out[2] * 2 == in[2] && out[3] * 2 == in[3] &&
+         memref::CollapseShapeOp::isGuaranteedCollapsible(inType,
+                                                          planeGroups()) &&
+         memref::CollapseShapeOp::isGuaranteedCollapsible(outType,
+                                                          planeGroups());
+}
+
+/// 2 x 2 max pooling of rows of lanes / 2 through whole vectors: each
+/// image plane a row of H * W elements, 8 input rows (4 vectors, two rows
+/// each) give 4 output rows of lanes / 4, one vector. Per pair of vectors,
+/// the even and odd lanes of both (two shuffles) give the maxima along
+/// rows; then the upper and lower rows of each pair (two more shuffles)
+/// the maxima across them. With lanes = 16, for 4 outputs per vector
+/// before (the 1 x 8 x 8 CNN's pooling: 160 us of a 0.8 ms step).
+void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
+                     int64_t lanes, bool isParallel) {
+  Location loc = op.getLoc();
+  Value in = memref::CollapseShapeOp::create(rewriter, loc, op.getInputs()[0],
+                                             planeGroups());
+  Value out = memref::CollapseShapeOp::create(
+      rewriter, loc, op.getOutputs()[0], planeGroups());
+  auto type = cast<MemRefType>(out.getType());
+  VectorType vectorType = VectorType::get({lanes}, type.getElementType());
+  auto cst = [&](OpBuilder &b, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  int64_t groups = cast<MemRefType>(op.getInputs()[0].getType()).getDimSize(2) / 8;
+  SmallVector<Value> lbs(3, cst(rewriter, 0)), steps(3, cst(rewriter, 1));
+  SmallVector<Value> ubs{memref::DimOp::create(rewriter, loc, out, 0),
+                         memref::DimOp::create(rewriter, loc, out, 1),
+                         cst(rewriter, groups)};
+  SmallVector<int64_t> even, odd, upper, lower;
+  for (int64_t i = 0; i < lanes; ++i) {
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+  }
+  // Per pair of vectors, lanes / 4 maxima per input row: rows 0-3 of the
+  // first, 4-7 of the second. Output row k: input rows 2k and 2k + 1.
+  int64_t quarter = lanes / 4;
+  for (int64_t row = 0; row < 4; ++row)
+    for (int64_t i = 0; i < quarter; ++i) {
+      upper.push_back(2 * row * quarter + i);
+      lower.push_back((2 * row + 1) * quarter + i);
+    }
+  auto body = [&](OpBuilder &b, Location l, ValueRange ivs) {
+    Value n = ivs[0], c = ivs[1], g = ivs[2];
+    Value first = arith::MulIOp::create(b, l, g, cst(b, 4 * lanes));
+    SmallVector<Value> rows;
+    for (int64_t k = 0; k < 4; ++k) {
+      Value at = arith::AddIOp::create(b, l, first, cst(b, k * lanes));
+      rows.push_back(vector::LoadOp::create(b, l, vectorType, in,
+                                            ValueRange{n, c, at}));
+    }
+    SmallVector<Value> alongRows;
+    for (int64_t k = 0; k < 4; k += 2) {
+      Value evens = vector::ShuffleOp::create(b, l, rows[k], rows[k + 1], even);
+      Value odds = vector::ShuffleOp::create(b, l, rows[k], rows[k + 1], odd);
+      alongRows.push_back(arith::MaximumFOp::create(b, l, evens, odds));
+    }
+    Value ups = vector::ShuffleOp::create(b, l, alongRows[0], alongRows[1], upper);
+    Value downs = vector::ShuffleOp::create(b, l, alongRows[0], alongRows[1], lower);
+    Value at = arith::MulIOp::create(b, l, g, cst(b, lanes));
+    Value best = vector::LoadOp::create(b, l, vectorType, out, ValueRange{n, c, at});
+    best = arith::MaximumFOp::create(
+        b, l, best, arith::MaximumFOp::create(b, l, ups, downs));
+    vector::StoreOp::create(b, l, best, out, ValueRange{n, c, at});
+  };
   buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps, isParallel, body);
   rewriter.eraseOp(op);
 }
@@ -248,7 +329,10 @@ struct VectorizePoolingPass
     for (linalg::PoolingNchwMaxOp op : pools) {
       int64_t work = staticPoints(cast<MemRefType>(op.getOutputs()[0].getType()).getShape());
       rewriter.setInsertionPoint(op);
-      vectorize(rewriter, op, lanes, parallel && work >= minWork);
+      if (hasHalfVectorRows(op, lanes))
+        vectorizePlanes(rewriter, op, lanes, parallel && work >= minWork);
+      else
+        vectorize(rewriter, op, lanes, parallel && work >= minWork);
     }
   }
 };

@@ -44,6 +44,7 @@ void mlir::dlc::buildDLCToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.fusion) {
     addPipeline(pm, "func.func(linalg-fuse-elementwise-ops)");
+    pm.addNestedPass<func::FuncOp>(createFoldAccumulationPass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

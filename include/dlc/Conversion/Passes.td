@@ -219,6 +219,23 @@ def CollapseElementwisePass : Pass<"dlc-collapse-elementwise", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FoldAccumulationPass : Pass<"dlc-fold-accumulation", "func::FuncOp"> {
+  let summary = "Folds a sum with a matmul's product into the matmul's accumulator";
+  let description = [{
+    On tensors, after elementwise fusion: a `linalg.generic` that only adds
+    two tensors of one shape (identity maps), one of them the only use of a
+    `linalg.matmul` into zeros, becomes that matmul accumulating into the
+    other (`linalg.matmul` computes `out += a * b`), when the other exists
+    before the matmul. A scan's weight gradient, summed over the time
+    steps, and the gradients of a weight used twice (a GAN's discriminator
+    on real and fake samples) then need no separate addition: the kernel
+    loads the partial sum instead of starting from zero. The sum is
+    associated differently (x + (a b) becomes (x + a b) term by term), a
+    difference of rounding.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def PrivatizeFillsPass : Pass<"dlc-privatize-fills", "func::FuncOp"> {
   let summary = "Gives every user of a filled tensor a fill of its own";
   let description = [{

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
@@ -598,6 +599,71 @@ static RankedTensorType insertDim(RankedTensorType type, int64_t axis,
   SmallVector<int64_t> shape(type.getShape());
   shape.insert(shape.begin() + axis, length);
   return RankedTensorType::get(shape, type.getElementType());
+}
+
+namespace {
+/// Drops the sequences whose step the body does not read (one is kept: a
+/// scan's length is its sequences') and the stacked outputs nothing reads.
+/// A gradient's recording scan stacks every carry at the end of each step
+/// for the reverse scan, which reads only those its product needs (tanh's
+/// result, not a GRU's mixture of carries).
+struct DropUnusedScanValues : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ScanOp op,
+                                PatternRewriter &rewriter) const override {
+    Block &body = op.getBody().front();
+    unsigned numCarries = op.getInits().size();
+    unsigned numSeqs = op.getSequences().size();
+    BitVector deadArgs(body.getNumArguments());
+    SmallVector<Value> seqs;
+    for (auto [j, s] : llvm::enumerate(op.getSequences())) {
+      BlockArgument arg = body.getArgument(numCarries + j);
+      bool lastLeft = seqs.empty() && j + 1 == numSeqs;
+      if (arg.use_empty() && !lastLeft)
+        deadArgs.set(arg.getArgNumber());
+      else
+        seqs.push_back(s);
+    }
+    SmallVector<unsigned> keptStacked;
+    for (auto [k, r] : llvm::enumerate(op.getStacked()))
+      if (!r.use_empty())
+        keptStacked.push_back(k);
+    if (deadArgs.none() && keptStacked.size() == op.getStacked().size())
+      return failure();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    SmallVector<Value> yielded(yield.getOperands().take_front(numCarries));
+    SmallVector<Type> stackedTypes;
+    for (unsigned k : keptStacked) {
+      yielded.push_back(yield.getOperand(numCarries + k));
+      stackedTypes.push_back(op.getStacked()[k].getType());
+    }
+    auto scan = ScanOp::create(rewriter, op.getLoc(), op.getFinals().getTypes(),
+                               stackedTypes, op.getInits(), seqs,
+                               op.getInvariants(), op.getAxisAttr(),
+                               op.getReverseAttr());
+    rewriter.inlineRegionBefore(op.getBody(), scan.getBody(),
+                                scan.getBody().end());
+    Block &moved = scan.getBody().front();
+    rewriter.setInsertionPoint(moved.getTerminator());
+    rewriter.replaceOpWithNewOp<YieldOp>(moved.getTerminator(), yielded);
+    moved.eraseArguments(deadArgs);
+    SmallVector<Value> results(scan.getFinals());
+    for (auto [k, r] : llvm::enumerate(op.getStacked())) {
+      auto kept = llvm::find(keptStacked, k);
+      results.push_back(kept == keptStacked.end()
+                            ? Value()
+                            : scan.getStacked()[kept - keptStacked.begin()]);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+} // namespace
+
+void ScanOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                         MLIRContext *context) {
+  results.add<DropUnusedScanValues>(context);
 }
 
 int64_t ScanOp::getLength() {

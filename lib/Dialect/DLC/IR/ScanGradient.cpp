@@ -5,7 +5,10 @@
 // carries' gradients), the body's vector-Jacobian product at (c_t, x_t, p)
 // gives the cotangent of c_t, of x_t (stacked into the sequences' gradients)
 // and of p (summed over the steps). The carries c_t come from a recording
-// copy of the forward scan that also stacks them.
+// copy of the forward scan that also stacks them, and the next carries
+// c_{t+1}: where the product reads a next carry (tanh's gradient reads its
+// result), it reads the recorded one, and the forward step's recomputation
+// of it (an Elman cell's matmuls) is dead.
 #include "dlc/Dialect/DLC/IR/DLCOps.h"
 #include "dlc/Dialect/DLC/IR/ReverseMode.h"
 
@@ -46,13 +49,14 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
   Block &body = getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
 
-  // 1. The forward scan, made to also stack the carries at the start of
-  //    every step: a recording copy right after it takes over its uses (the
-  //    original is then dead and removed by canonicalization).
+  // 1. The forward scan, made to also stack the carries at the start and at
+  //    the end of every step: a recording copy right after it takes over
+  //    its uses (the original is then dead and removed by canonicalization).
   SmallVector<Type> recordTypes(getFinals().getTypes());
   llvm::append_range(recordTypes, getStacked().getTypes());
-  for (Value init : getInits())
-    recordTypes.push_back(withStepDim(init.getType(), axis, length));
+  for (int copy = 0; copy < 2; ++copy)
+    for (Value init : getInits())
+      recordTypes.push_back(withStepDim(init.getType(), axis, length));
   OpBuilder::InsertPoint backwardPoint = b.saveInsertionPoint();
   b.setInsertionPointAfter(getOperation());
   auto record = ScanOp::create(
@@ -72,6 +76,8 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
     for (Value v : yield.getOperands())
       values.push_back(map.lookup(v));
     llvm::append_range(values, copy->getArguments().take_front(numCarries));
+    for (Value v : yield.getOperands().take_front(numCarries))
+      values.push_back(map.lookup(v));
     YieldOp::create(b, loc, values);
   }
   for (unsigned i = 0; i < numCarries; ++i)
@@ -79,11 +85,13 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
   for (unsigned j = 0; j < numStacked; ++j)
     getStacked()[j].replaceAllUsesWith(record.getStacked()[j]);
   b.restoreInsertionPoint(backwardPoint);
+  // The carries at the start of each step, then at its end.
   ValueRange history = record.getStacked().drop_front(numStacked);
 
   // 2. The reverse scan. Carries: the carries' cotangents, then the
   //    invariants' accumulated gradients. Sequences: the forward sequences,
-  //    the recorded carries, the stacked outputs' cotangents. Invariants:
+  //    the recorded carries (at the start, then at the end of each step),
+  //    the stacked outputs' cotangents. Invariants:
   //    the forward invariants.
   SmallVector<Value> inits;
   for (unsigned i = 0; i < numCarries; ++i)
@@ -126,8 +134,10 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
       step->getArguments().slice(numCarries + numInvariants, numSeqs);
   ValueRange carries = step->getArguments().slice(
       numCarries + numInvariants + numSeqs, numCarries);
+  ValueRange nextCarries = step->getArguments().slice(
+      numCarries + numInvariants + numSeqs + numCarries, numCarries);
   ValueRange stackedGrads = step->getArguments().slice(
-      numCarries + numInvariants + numSeqs + numCarries, numStacked);
+      numCarries + numInvariants + numSeqs + 2 * numCarries, numStacked);
   ValueRange invariants = step->getArguments().take_back(numInvariants);
 
   // The forward step at (c_t, x_t, p), then its vector-Jacobian product.
@@ -155,6 +165,12 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
       if (value == w)
         (*vjp)[k] = (*vjp)[k] ? AddOp::create(b, loc, (*vjp)[k], seed).getResult()
                               : seed;
+  // The product reads the recorded next carries, not their recomputation.
+  for (unsigned i = 0; i < numCarries; ++i) {
+    Value recomputed = map.lookupOrDefault(yield.getOperand(i));
+    if (recomputed.getParentBlock() == step && !isa<BlockArgument>(recomputed))
+      recomputed.replaceAllUsesWith(nextCarries[i]);
+  }
 
   SmallVector<Value> next;
   for (unsigned i = 0; i < numCarries; ++i)

@@ -225,7 +225,11 @@ def DLC_ScanOp : DLC_Op<"scan", [IsolatedFromAbove, AttrSizedOperandSegments,
     along `axis`. All sequences have the same static length along `axis`.
 
     Autodiff treats the loop as a loop: the gradient is a reverse scan over
-    the recorded carries (no unrolling).
+    the recorded carries (no unrolling). The forward scan also records each
+    step's next carries: where the step's vector-Jacobian product reads
+    one (tanh's gradient reads its result), it reads the recorded value,
+    and the step's recomputation of it is dead. Canonicalization drops the
+    sequences a body does not read and the stacked outputs nothing reads.
 
     ```mlir
     %h:1 = "dlc.scan"(%h0, %x, %w) ({
@@ -246,6 +250,7 @@ def DLC_ScanOp : DLC_Op<"scan", [IsolatedFromAbove, AttrSizedOperandSegments,
                       Variadic<DLC_FloatTensor>:$stacked);
   let regions = (region SizedRegion<1>:$body);
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// The number of steps: the length of the sequences along `axis`.
     int64_t getLength();

@@ -48,6 +48,9 @@ void mlir::dlc::buildDLCToLinalgPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  // Loop-invariant ops out of the scan loops: the transposed weights a
+  // reverse scan's step multiplies by, once instead of at every step.
+  pm.addPass(createLoopInvariantCodeMotionPass());
 }
 
 void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,

@@ -242,10 +242,11 @@ def PrivatizeFillsPass : Pass<"dlc-privatize-fills", "func::FuncOp"> {
     On tensors, right before bufferization: CSE merges identical fills (the
     zeros that every matmul accumulates into), and bufferization then writes
     the shared zero buffer once and copies it for every other user. Each
-    user after the first gets its own `tensor.empty` + `linalg.fill`, built
-    right before it (users in the fill's block; others keep the shared one),
-    so that each buffer is filled in place, and `dlc-register-tile` can
-    drop a fill of zeros that its kernel's accumulators replace.
+    user after the first in the fill's block, and every user inside a loop
+    (loop-invariant code motion hoists a loop's fills), gets its own
+    `tensor.empty` + `linalg.fill` built right before it, so that each
+    buffer is filled in place, and `dlc-register-tile` can drop a fill of
+    zeros that its kernel's accumulators replace.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];

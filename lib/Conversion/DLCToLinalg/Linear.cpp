@@ -14,6 +14,11 @@ using namespace mlir::dlc;
 
 namespace {
 
+/// Matmuls with at most this many output columns are rows of dot products.
+constexpr int64_t kFewColumns = 4;
+/// ... when their reduction is at least this long (a vector of 16).
+constexpr int64_t kFewColumnsMinReduction = 16;
+
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -48,8 +53,22 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       lhsT = transposeOf(op.getLhs());
       rhsT = transposeOf(op.getRhs());
       int64_t k = op.getRhs().getType().getDimSize(0);
+      int64_t n = op.getRhs().getType().getDimSize(1);
       if (rhsT && !ShapedType::isDynamic(k) && k < 256)
         rhsT = Value();
+      // A few output columns (a discriminator's one logit, a generator's
+      // two coordinates): rows of dot products along the reduction, both
+      // operands read along it, instead of vectors of n of 16 lanes. The
+      // right operand, K x n, is transposed once.
+      if (!rhsT && !ShapedType::isDynamic(n) && n <= kFewColumns &&
+          !ShapedType::isDynamic(k) && k >= kFewColumnsMinReduction) {
+        auto rhsType = op.getRhs().getType();
+        auto tType = RankedTensorType::get({n, k}, rhsType.getElementType());
+        rhsT = linalg::TransposeOp::create(
+                   rewriter, loc, rhs, createEmpty(rewriter, loc, tType, {}),
+                   ArrayRef<int64_t>{1, 0})
+                   ->getResult(0);
+      }
     }
     if (lhsT || rhsT) {
       MLIRContext *ctx = rewriter.getContext();

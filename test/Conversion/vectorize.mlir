@@ -85,3 +85,30 @@ func.func @contraction(%x: tensor<?x4xf32>, %w: tensor<4x8xf32>, %init: tensor<?
   %0 = linalg.matmul ins(%x, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%init : tensor<?x8xf32>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+// A sum over the batch into a scalar (a loss's mean, its arithmetic fused
+// in) becomes a loop carrying the sum in a register, its addition
+// reassociable, which LLVM vectorizes; as a loop nest over buffers the sum
+// went through memory at every step.
+// CHECK-LABEL: func @batch_sum
+// CHECK: %[[START:.*]] = tensor.extract %arg1[]
+// CHECK: %[[N:.*]] = tensor.dim %arg0
+// CHECK: %[[SUM:.*]] = scf.for %[[I:.*]] = %{{.*}} to %[[N]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[START]]) -> (f32)
+// CHECK: %[[X:.*]] = tensor.extract %arg0[%[[I]]]
+// CHECK: %[[A:.*]] = math.absf %[[X]]
+// CHECK: %[[S:.*]] = arith.addf %[[ACC]], %[[A]] fastmath<reassoc>
+// CHECK: scf.yield %[[S]]
+// CHECK: tensor.insert %[[SUM]] into %arg1[]
+// CHECK-NOT: linalg.generic
+func.func @batch_sum(%x: tensor<?xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : tensor<?xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = math.absf %in : f32
+    %s = arith.addf %out, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}

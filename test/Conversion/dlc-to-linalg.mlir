@@ -64,21 +64,24 @@ func.func @matmul(%a: tensor<?x4xf64>, %b: tensor<4x3xf64>) -> tensor<?x3xf64> {
 
 // -----
 
-// At most 4 output columns over a reduction of 16 or more (a
-// discriminator's logit): the right operand is transposed once, and the
-// matmul reads both operands along the reduction (dot products).
+// One output column over a reduction of 16 or more (a discriminator's
+// logit): the right operand, K x 1, reshaped to 1 x K (not copied), and the
+// matmul reads both operands along the reduction (dot products). More
+// columns, or a short reduction, stay a plain matmul.
 // CHECK-DAG: #[[IK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[JK:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[IJ:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @few_columns
-// CHECK: %[[T:.*]] = linalg.transpose ins(%arg1 : tensor<64x1xf32>) outs(%{{.*}} : tensor<1x64xf32>) permutation = [1, 0]
+// CHECK: %[[C:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1]] : tensor<64x1xf32> into tensor<64xf32>
+// CHECK: %[[T:.*]] = tensor.expand_shape %[[C]] {{\[}}[0, 1]] output_shape [1, 64] : tensor<64xf32> into tensor<1x64xf32>
 // CHECK: linalg.matmul indexing_maps = [#[[IK]], #[[JK]], #[[IJ]]] ins(%arg0, %[[T]] : tensor<?x64xf32>, tensor<1x64xf32>)
-// A short reduction stays a plain matmul.
-// CHECK: linalg.matmul ins(%arg2, %arg3 : tensor<?x8xf32>, tensor<8x2xf32>)
-func.func @few_columns(%h: tensor<?x64xf32>, %w: tensor<64x1xf32>, %z: tensor<?x8xf32>, %v: tensor<8x2xf32>) -> (tensor<?x1xf32>, tensor<?x2xf32>) {
+// CHECK: linalg.matmul ins(%arg2, %arg3 : tensor<?x8xf32>, tensor<8x1xf32>)
+// CHECK: linalg.matmul ins(%arg4, %arg5 : tensor<?x64xf32>, tensor<64x2xf32>)
+func.func @few_columns(%h: tensor<?x64xf32>, %w: tensor<64x1xf32>, %z: tensor<?x8xf32>, %v: tensor<8x1xf32>, %g: tensor<?x64xf32>, %u: tensor<64x2xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?x2xf32>) {
   %0 = dlc.matmul %h, %w : tensor<?x64xf32>, tensor<64x1xf32>
-  %1 = dlc.matmul %z, %v : tensor<?x8xf32>, tensor<8x2xf32>
-  return %0, %1 : tensor<?x1xf32>, tensor<?x2xf32>
+  %1 = dlc.matmul %z, %v : tensor<?x8xf32>, tensor<8x1xf32>
+  %2 = dlc.matmul %g, %u : tensor<?x64xf32>, tensor<64x2xf32>
+  return %0, %1, %2 : tensor<?x1xf32>, tensor<?x1xf32>, tensor<?x2xf32>
 }
 
 // -----

@@ -14,10 +14,9 @@ using namespace mlir::dlc;
 
 namespace {
 
-/// Matmuls with at most this many output columns are rows of dot products.
-constexpr int64_t kFewColumns = 4;
-/// ... when their reduction is at least this long (a vector of 16).
-constexpr int64_t kFewColumnsMinReduction = 16;
+/// A matmul of one output column over a reduction at least this long (a
+/// vector of 16) is a row of dot products.
+constexpr int64_t kOneColumnMinReduction = 16;
 
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -56,18 +55,19 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       int64_t n = op.getRhs().getType().getDimSize(1);
       if (rhsT && !ShapedType::isDynamic(k) && k < 256)
         rhsT = Value();
-      // A few output columns (a discriminator's one logit, a generator's
-      // two coordinates): rows of dot products along the reduction, both
-      // operands read along it, instead of vectors of n of 16 lanes. The
-      // right operand, K x n, is transposed once.
-      if (!rhsT && !ShapedType::isDynamic(n) && n <= kFewColumns &&
-          !ShapedType::isDynamic(k) && k >= kFewColumnsMinReduction) {
+      // One output column (a discriminator's logit): a row of dot products
+      // along the reduction, both operands read along it, instead of
+      // vectors of 1 of 16 lanes. The right operand, K x 1, is its own
+      // transpose: reshaped to 1 x K, not copied.
+      if (!rhsT && n == 1 && !ShapedType::isDynamic(k) &&
+          k >= kOneColumnMinReduction) {
         auto rhsType = op.getRhs().getType();
-        auto tType = RankedTensorType::get({n, k}, rhsType.getElementType());
-        rhsT = linalg::TransposeOp::create(
-                   rewriter, loc, rhs, createEmpty(rewriter, loc, tType, {}),
-                   ArrayRef<int64_t>{1, 0})
-                   ->getResult(0);
+        Value column = tensor::CollapseShapeOp::create(
+            rewriter, loc, rhs, ArrayRef<ReassociationIndices>{{0, 1}});
+        rhsT = tensor::ExpandShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({1, k}, rhsType.getElementType()), column,
+            ArrayRef<ReassociationIndices>{{0, 1}});
       }
     }
     if (lhsT || rhsT) {

@@ -1,4 +1,4 @@
-// The JIT: mlir::ExecutionEngine at -O3 for the host CPU, called through the
+// The JIT: mlir::ExecutionEngine at -O2 for the host CPU, called through the
 // memref C interface with descriptors prepared once.
 #include "dlc/Runtime/Engine.h"
 
@@ -142,7 +142,7 @@ llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm =
-      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
   mpm.run(module, mam);
   return llvm::Error::success();
 }

@@ -31,7 +31,7 @@ static cl::opt<Emit> emit(
                           "dlc dialect: forward, gradient and train step"),
                clEnumValN(Emit::Linalg, "linalg", "linalg on tensors, fused"),
                clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the LLVM dialect"),
-               clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR, optimized at -O3"),
+               clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR, optimized at -O2"),
                clEnumValN(Emit::Asm, "asm", "target assembly"),
                clEnumValN(Emit::Obj, "obj", "a relocatable object file")),
     cl::sub(compileCmd), cl::cat(category));

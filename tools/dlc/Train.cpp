@@ -270,7 +270,7 @@ int dlc::runTrain() {
     return 1;
   std::unique_ptr<Engine> engine;
   {
-    mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O3, codegen)");
+    mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O2, codegen)");
     engine = Engine::create(s.module(), error, options.threads);
   }
   if (!engine)

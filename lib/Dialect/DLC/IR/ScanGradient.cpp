@@ -54,7 +54,7 @@ LogicalResult ScanOp::buildGradients(OpBuilder &b, ValueRange grads,
   //    its uses (the original is then dead and removed by canonicalization).
   SmallVector<Type> recordTypes(getFinals().getTypes());
   llvm::append_range(recordTypes, getStacked().getTypes());
-  for (int copy = 0; copy < 2; ++copy)
+  for (int history = 0; history < 2; ++history) // start, then end of a step
     for (Value init : getInits())
       recordTypes.push_back(withStepDim(init.getType(), axis, length));
   OpBuilder::InsertPoint backwardPoint = b.saveInsertionPoint();

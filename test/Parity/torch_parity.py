@@ -81,6 +81,14 @@ def cnn(P, x, y):
     return F.cross_entropy(h2.flatten(1) @ P["w"] + P["b"], y.long())
 
 
+def narrow_conv(P, x, y):
+    x = x.reshape(-1, 3, 5, 7)
+    h1 = torch.tanh(F.conv2d(x, P["k1"], padding=1) + P["c1"])
+    h2 = torch.relu(F.conv2d(h1, P["k2"], padding=2))
+    h3 = F.conv2d(h2, P["k3"])
+    return F.cross_entropy(h3.flatten(1) @ P["w"] + P["b"], y.long())
+
+
 def conv_variants(P, x, y):
     x = x.reshape(-1, 2, 7, 6)
     h = torch.tanh(F.conv2d(x, P["k"], stride=(2, 1), padding=1, dilation=(1, 2)))
@@ -181,6 +189,9 @@ CASES = {
     "gru": (gru, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
     "lstm": (lstm, 64, 10, opt(torch.optim.Adam, lr=0.005), None),
     "conv_variants": (conv_variants, 84, None, sgd(lr=0.5, momentum=0.5), None),
+    # Images narrower than 16 columns, convolved over their padded width:
+    # odd heights and widths (5 x 7), kernels of 3 and 5, padding 1, 2, 0.
+    "narrow_conv": (narrow_conv, 105, 3, sgd(lr=0.002, momentum=0.9), None),
     "gan": (gan, 2, None, None, None),
     "logistic": (logistic, 6, 2,
                  sgd(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),

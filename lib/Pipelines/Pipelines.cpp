@@ -20,6 +20,7 @@ static void addPipeline(OpPassManager &pm, StringRef pipeline) {
 
 void mlir::dlc::buildTrainingPipeline(OpPassManager &pm,
                                       const TrainingPipelineOptions &options) {
+  pm.addPass(createPoolFirstPass());
   pm.addPass(createAutodiffPass());
   OptimizerPassOptions opt;
   opt.optimizer = options.optimizer;

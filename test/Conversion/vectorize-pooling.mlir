@@ -52,6 +52,23 @@ func.func @max_pool_half_rows(%x: memref<?x16x8x8xf32>, %w: memref<2x2xf32>, %y:
 
 // -----
 
+// The same rows 10 apart (a slice of a convolution computed over the padded
+// width): each row loaded alone, two joined per vector.
+// CHECK-LABEL: func @max_pool_half_rows_strided
+// CHECK-NOT: memref.collapse_shape %arg0
+// CHECK: %[[OUT:.*]] = memref.collapse_shape %arg2
+// CHECK: %[[R0:.*]] = vector.load %arg0{{.*}} vector<8xf32>
+// CHECK: %[[R1:.*]] = vector.load %arg0{{.*}} vector<8xf32>
+// CHECK: vector.shuffle %[[R0]], %[[R1]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+// CHECK: vector.store %{{.*}}, %[[OUT]]
+func.func @max_pool_half_rows_strided(%x: memref<?x16x8x8xf32, strided<[1280, 80, 10, 1]>>, %w: memref<2x2xf32>, %y: memref<?x16x4x4xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<?x16x8x8xf32, strided<[1280, 80, 10, 1]>>, memref<2x2xf32>) outs(%y : memref<?x16x4x4xf32>)
+  return
+}
+
+// -----
+
 // Other windows and strides stay loops.
 // CHECK-LABEL: func @overlapping
 // CHECK: linalg.pooling_nchw_max

@@ -306,7 +306,8 @@ def VectorizePoolingPass : Pass<"dlc-vectorize-pooling", "func::FuncOp"> {
     of a multiple of 8 rows are pooled a plane at a time instead: 4 vectors
     (8 rows) give one vector of outputs (4 rows of `lanes / 4`), where rows
     would give a quarter of a vector each (the 1 x 8 x 8 CNN's step 799 ->
-    655 us).
+    655 us); rows apart in memory (a slice of a convolution computed over
+    the padded width) are loaded one at a time and joined in pairs.
 
     Its gradient, an elementwise op that reads some operands per window at
     `(.., h floordiv 2, w floordiv 2)` (the pooled values and their

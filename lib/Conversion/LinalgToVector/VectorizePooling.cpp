@@ -90,17 +90,17 @@ void vectorize(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
 /// The plane reassociation of a [N, C, H, W] buffer: [N, C, H * W].
 SmallVector<ReassociationIndices> planeGroups() { return {{0}, {1}, {2, 3}}; }
 
-/// Whether the pool's input rows are half a vector wide (8 of 16 lanes) in
-/// contiguous planes of a multiple of 8 rows: then vectorizePlanes fills
-/// whole vectors, where `vectorize` fills a quarter of each (4 outputs).
+/// Whether the pool's input rows are half a vector wide (8 of 16 lanes),
+/// contiguous, in planes of a multiple of 8 rows, its output planes
+/// contiguous: then vectorizePlanes fills whole vectors, where `vectorize`
+/// fills a quarter of each (4 outputs).
 bool hasHalfVectorRows(linalg::PoolingNchwMaxOp op, int64_t lanes) {
   auto inType = cast<MemRefType>(op.getInputs()[0].getType());
   auto outType = cast<MemRefType>(op.getOutputs()[0].getType());
   ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
   return lanes % 4 == 0 && in[3] * 2 == lanes && in[2] % 8 == 0 &&
          out[2] * 2 == in[2] && out[3] * 2 == in[3] &&
-         memref::CollapseShapeOp::isGuaranteedCollapsible(inType,
-                                                          planeGroups()) &&
+         inType.isLastDimUnitStride() &&
          memref::CollapseShapeOp::isGuaranteedCollapsible(outType,
                                                           planeGroups());
 }
@@ -115,8 +115,14 @@ bool hasHalfVectorRows(linalg::PoolingNchwMaxOp op, int64_t lanes) {
 void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
                      int64_t lanes, bool isParallel) {
   Location loc = op.getLoc();
-  Value in = memref::CollapseShapeOp::create(rewriter, loc, op.getInputs()[0],
-                                             planeGroups());
+  // Contiguous planes are read two rows per vector; rows apart (a slice of
+  // a wider buffer: a convolution computed over the padded width) one row
+  // at a time, two rows joined per vector.
+  Value in = op.getInputs()[0];
+  bool contiguous = memref::CollapseShapeOp::isGuaranteedCollapsible(
+      cast<MemRefType>(in.getType()), planeGroups());
+  if (contiguous)
+    in = memref::CollapseShapeOp::create(rewriter, loc, in, planeGroups());
   Value out = memref::CollapseShapeOp::create(
       rewriter, loc, op.getOutputs()[0], planeGroups());
   auto type = cast<MemRefType>(out.getType());
@@ -142,14 +148,31 @@ void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
       upper.push_back(2 * row * quarter + i);
       lower.push_back((2 * row + 1) * quarter + i);
     }
+  VectorType rowType = VectorType::get({lanes / 2}, type.getElementType());
+  SmallVector<int64_t> join;
+  for (int64_t i = 0; i < lanes; ++i)
+    join.push_back(i);
   auto body = [&](OpBuilder &b, Location l, ValueRange ivs) {
     Value n = ivs[0], c = ivs[1], g = ivs[2];
-    Value first = arith::MulIOp::create(b, l, g, cst(b, 4 * lanes));
     SmallVector<Value> rows;
     for (int64_t k = 0; k < 4; ++k) {
-      Value at = arith::AddIOp::create(b, l, first, cst(b, k * lanes));
-      rows.push_back(vector::LoadOp::create(b, l, vectorType, in,
-                                            ValueRange{n, c, at}));
+      if (contiguous) {
+        Value at = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, g, cst(b, 4 * lanes)),
+            cst(b, k * lanes));
+        rows.push_back(vector::LoadOp::create(b, l, vectorType, in,
+                                              ValueRange{n, c, at}));
+        continue;
+      }
+      SmallVector<Value> pair;
+      for (int64_t r = 0; r < 2; ++r) {
+        Value row = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, g, cst(b, 8)),
+            cst(b, 2 * k + r));
+        pair.push_back(vector::LoadOp::create(
+            b, l, rowType, in, ValueRange{n, c, row, cst(b, 0)}));
+      }
+      rows.push_back(vector::ShuffleOp::create(b, l, pair[0], pair[1], join));
     }
     SmallVector<Value> alongRows;
     for (int64_t k = 0; k < 4; k += 2) {

@@ -4,6 +4,20 @@
 
 include "mlir/Pass/PassBase.td"
 
+def PoolFirstPass : Pass<"dlc-pool-first", "ModuleOp"> {
+  let summary = "Max pooling before a ReLU and a per-channel bias";
+  let description = [{
+    Before autodiff: `max_pool(relu(x + b))` with `b` a scalar or a
+    per-channel `[C, 1, 1]` bias, the ReLU and the sum used only there, and
+    no padding, becomes `relu(max_pool(x) + b)`. A maximum commutes with a
+    non-decreasing function and with adding what is constant within its
+    window (NaN propagates either way), so the values are the same and so
+    are the gradients; the bias and the ReLU, and their gradients, run on
+    the pooled tensor (a quarter of the elements for 2 x 2 windows).
+  }];
+  let dependentDialects = ["::mlir::dlc::DLCDialect"];
+}
+
 def AutodiffPass : Pass<"dlc-autodiff", "ModuleOp"> {
   let summary = "Reverse-mode differentiation of loss functions";
   let description = [{

@@ -400,6 +400,9 @@ def ExpandCopiesPass : Pass<"dlc-expand-copies", "ModuleOp"> {
     A `memref.copy` between non-contiguous views lowers to a call of
     `memrefCopy` in MLIR's runtime library, which neither the JIT nor a
     deployed object should need; as `linalg.copy` it becomes plain loops.
+    A copy whose source and target are the same view (a row loop's result
+    and its slot in the loop-carried buffer, once `dlc-plan-memory` placed
+    both) is erased.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

@@ -302,12 +302,12 @@ def VectorizePoolingPass : Pass<"dlc-vectorize-pooling", "func::FuncOp"> {
     even and odd elements (`vector.shuffle`), and their `arith.maximumf`
     with the output. The maximum is exact in any order, so the result is
     the loop nest's, NaN included. As a loop nest the stride-2 window stays
-    scalar. Input rows of `lanes / 2` (8 x 8 images) in contiguous planes
-    of a multiple of 8 rows are pooled a plane at a time instead: 4 vectors
-    (8 rows) give one vector of outputs (4 rows of `lanes / 4`), where rows
-    would give a quarter of a vector each (the 1 x 8 x 8 CNN's step 799 ->
-    655 us); rows apart in memory (a slice of a convolution computed over
-    the padded width) are loaded one at a time and joined in pairs.
+    scalar. Input rows of `lanes / 2` (8 x 8 images) in planes of a
+    multiple of 8 rows are pooled a plane at a time instead: 8 rows, loaded
+    one at a time (they may lie apart, a slice of a convolution computed
+    over the padded width) and joined in pairs into 4 vectors, give one
+    vector of outputs (4 rows of `lanes / 4`), where rows would give a
+    quarter of a vector each (the 1 x 8 x 8 CNN's step 799 -> 655 us).
 
     Its gradient, an elementwise op that reads some operands per window at
     `(.., h floordiv 2, w floordiv 2)` (the pooled values and their

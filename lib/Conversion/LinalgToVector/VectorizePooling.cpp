@@ -91,7 +91,7 @@ void vectorize(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
 SmallVector<ReassociationIndices> planeGroups() { return {{0}, {1}, {2, 3}}; }
 
 /// Whether the pool's input rows are half a vector wide (8 of 16 lanes),
-/// contiguous, in planes of a multiple of 8 rows, its output planes
+/// each contiguous, in planes of a multiple of 8 rows, its output planes
 /// contiguous: then vectorizePlanes fills whole vectors, where `vectorize`
 /// fills a quarter of each (4 outputs).
 bool hasHalfVectorRows(linalg::PoolingNchwMaxOp op, int64_t lanes) {
@@ -105,32 +105,27 @@ bool hasHalfVectorRows(linalg::PoolingNchwMaxOp op, int64_t lanes) {
                                                           planeGroups());
 }
 
-/// 2 x 2 max pooling of rows of lanes / 2 through whole vectors: each
-/// image plane a row of H * W elements, 8 input rows (4 vectors, two rows
-/// each) give 4 output rows of lanes / 4, one vector. Per pair of vectors,
-/// the even and odd lanes of both (two shuffles) give the maxima along
-/// rows; then the upper and lower rows of each pair (two more shuffles)
-/// the maxima across them. With lanes = 16, for 4 outputs per vector
-/// before (the 1 x 8 x 8 CNN's pooling: 160 us of a 0.8 ms step).
+/// 2 x 2 max pooling of rows of lanes / 2 through whole vectors: 8 input
+/// rows, each loaded alone and joined in pairs (4 vectors: the rows may lie
+/// apart, a slice of a convolution computed over the padded width), give 4
+/// output rows of lanes / 4, one vector of the contiguous output plane. Per
+/// pair of vectors, the even and odd lanes of both (two shuffles) give the
+/// maxima along rows; then the upper and lower rows of each pair (two more
+/// shuffles) the maxima across them. With lanes = 16, for 4 outputs per
+/// vector before (the 1 x 8 x 8 CNN's pooling: 160 us of a 0.8 ms step).
 void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
                      int64_t lanes, bool isParallel) {
   Location loc = op.getLoc();
-  // Contiguous planes are read two rows per vector; rows apart (a slice of
-  // a wider buffer: a convolution computed over the padded width) one row
-  // at a time, two rows joined per vector.
   Value in = op.getInputs()[0];
-  bool contiguous = memref::CollapseShapeOp::isGuaranteedCollapsible(
-      cast<MemRefType>(in.getType()), planeGroups());
-  if (contiguous)
-    in = memref::CollapseShapeOp::create(rewriter, loc, in, planeGroups());
   Value out = memref::CollapseShapeOp::create(
       rewriter, loc, op.getOutputs()[0], planeGroups());
   auto type = cast<MemRefType>(out.getType());
   VectorType vectorType = VectorType::get({lanes}, type.getElementType());
+  VectorType rowType = VectorType::get({lanes / 2}, type.getElementType());
   auto cst = [&](OpBuilder &b, int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  int64_t groups = cast<MemRefType>(op.getInputs()[0].getType()).getDimSize(2) / 8;
+  int64_t groups = cast<MemRefType>(in.getType()).getDimSize(2) / 8;
   SmallVector<Value> lbs(3, cst(rewriter, 0)), steps(3, cst(rewriter, 1));
   SmallVector<Value> ubs{memref::DimOp::create(rewriter, loc, out, 0),
                          memref::DimOp::create(rewriter, loc, out, 1),
@@ -148,7 +143,6 @@ void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
       upper.push_back(2 * row * quarter + i);
       lower.push_back((2 * row + 1) * quarter + i);
     }
-  VectorType rowType = VectorType::get({lanes / 2}, type.getElementType());
   SmallVector<int64_t> join;
   for (int64_t i = 0; i < lanes; ++i)
     join.push_back(i);
@@ -156,14 +150,6 @@ void vectorizePlanes(RewriterBase &rewriter, linalg::PoolingNchwMaxOp op,
     Value n = ivs[0], c = ivs[1], g = ivs[2];
     SmallVector<Value> rows;
     for (int64_t k = 0; k < 4; ++k) {
-      if (contiguous) {
-        Value at = arith::AddIOp::create(
-            b, l, arith::MulIOp::create(b, l, g, cst(b, 4 * lanes)),
-            cst(b, k * lanes));
-        rows.push_back(vector::LoadOp::create(b, l, vectorType, in,
-                                              ValueRange{n, c, at}));
-        continue;
-      }
       SmallVector<Value> pair;
       for (int64_t r = 0; r < 2; ++r) {
         Value row = arith::AddIOp::create(

@@ -170,7 +170,16 @@ void KernelEmitter::forRowBlocks(
     return body(Value(), Value(), 1);
   Value total = sizes[*c.i];
   std::optional<int64_t> known = getConstantIntValue(total);
-  bool noOuter = llvm::all_of(ivs, [](Value v) { return !v; });
+  bool isParallel = parallel && llvm::all_of(ivs, [](Value v) { return !v; });
+  // Blocks of full tiles over [0, full), in parallel when asked.
+  auto fullTiles = [&](Value full) {
+    Value block = rowsPerBlock(full, isParallel);
+    loop(index(0), full, block, isParallel, [&](Value start) {
+      Value next = arith::AddIOp::create(rewriter, loc, start, block);
+      Value end = arith::MinUIOp::create(rewriter, loc, next, full);
+      body(start, end, rows);
+    });
+  };
   if (!known && rows > 1 && overlapsRows()) {
     // Full tiles up to the last row, the last one moved back to end
     // there (rowStart): the rows it shares with the one before are
@@ -183,14 +192,8 @@ void KernelEmitter::forRowBlocks(
         rewriter, loc,
         arith::CeilDivUIOp::create(rewriter, loc, total, index(rows)),
         index(rows));
-    Value full =
-        arith::SelectOp::create(rewriter, loc, enough, rounded, index(0));
-    Value block = rowsPerBlock(full, parallel && noOuter);
-    loop(index(0), full, block, parallel && noOuter, [&](Value start) {
-      Value next = arith::AddIOp::create(rewriter, loc, start, block);
-      Value end = arith::MinUIOp::create(rewriter, loc, next, full);
-      body(start, end, rows);
-    });
+    fullTiles(
+        arith::SelectOp::create(rewriter, loc, enough, rounded, index(0)));
     Value singles =
         arith::SelectOp::create(rewriter, loc, enough, total, index(0));
     body(singles, total, 1);
@@ -198,12 +201,7 @@ void KernelEmitter::forRowBlocks(
     return;
   }
   Value full = floorTo(total, rows);
-  Value block = rowsPerBlock(full, parallel && noOuter);
-  loop(index(0), full, block, parallel && noOuter, [&](Value start) {
-    Value next = arith::AddIOp::create(rewriter, loc, start, block);
-    Value end = arith::MinUIOp::create(rewriter, loc, next, full);
-    body(start, end, rows);
-  });
+  fullTiles(full);
   if (known && *known % rows != 0)
     body(full, total, *known % rows);
   else if (!known && rows > 1)

@@ -113,16 +113,7 @@ void KernelEmitter::emitDotTile(ArrayRef<Value> outerIvs, Value i0,
   };
 
   SmallVector<Value> acc(tileRows * tileCols, zeroVector());
-  SmallVector<unsigned> reductions;
-  SmallVector<Value> lbs, ubs, steps;
-  for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (type == utils::IteratorType::reduction && d != c.j) {
-      reductions.push_back(d);
-      bool isBlocked = blocked && d == *blocked;
-      lbs.push_back(isBlocked ? reductionBegin : index(0));
-      ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
-      steps.push_back(index(1));
-    }
+  auto [reductions, lbs, ubs, steps] = reductionLoops(c.j);
   scf::ValueVector sums;
   if (reductions.empty()) {
     sums = alongJ(rewriter, ivs, acc);

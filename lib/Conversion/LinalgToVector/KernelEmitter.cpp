@@ -465,6 +465,21 @@ Value KernelEmitter::isFirstBlock() {
                                               reductionBegin, index(0));
 }
 
+KernelEmitter::ReductionLoops
+KernelEmitter::reductionLoops(std::optional<unsigned> skip) {
+  ReductionLoops loops;
+  for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (type != utils::IteratorType::reduction || d == skip)
+      continue;
+    bool isBlocked = blocked && d == *blocked;
+    loops.dims.push_back(d);
+    loops.lbs.push_back(isBlocked ? reductionBegin : index(0));
+    loops.ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
+    loops.steps.push_back(index(1));
+  }
+  return loops;
+}
+
 void KernelEmitter::emitTile(ArrayRef<Value> outerIvs, Value i0,
                              int64_t tileRows, Value j0, int64_t count,
                              Value mask) {
@@ -508,16 +523,7 @@ void KernelEmitter::emitTile(ArrayRef<Value> outerIvs, Value i0,
     acc = scf::ValueVector(first.getResults());
   }
 
-  SmallVector<unsigned> reductions;
-  SmallVector<Value> lbs, ubs, steps;
-  for (auto [d, type] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (type == utils::IteratorType::reduction) {
-      reductions.push_back(d);
-      bool isBlocked = blocked && d == *blocked;
-      lbs.push_back(isBlocked ? reductionBegin : index(0));
-      ubs.push_back(isBlocked ? reductionEnd : sizes[d]);
-      steps.push_back(index(1));
-    }
+  auto [reductions, lbs, ubs, steps] = reductionLoops(std::nullopt);
   // The column tile's panel in the packed block of `b`.
   bool fromPacked = packed && (c.transposedB || (!mask && count == vectors));
   Value packedTile;

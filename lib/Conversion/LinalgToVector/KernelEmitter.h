@@ -71,9 +71,9 @@ private:
   /// full tile that overlaps the one before: the rows computed twice must
   /// come out the same, so the accumulators start at zero (not from the
   /// output), in one block, and no epilogue updates a buffer in place.
-  /// Small ops (few thousand points besides the batch) keep the one-row
-  /// kernel: overlapping tiles in the GAN's 36 small matmuls cost 0.1 s of
-  /// compile time for no measurable gain.
+  /// Small ops in functions of many kernels keep the one-row kernel:
+  /// overlapping tiles in the GAN's 36 small matmuls cost 0.1 s of compile
+  /// time for no measurable gain.
   bool overlapsRows();
 
   /// A tile's first row: `i0`, or for the last full tile of overlapping
@@ -144,6 +144,14 @@ private:
 
   /// Whether the current block of a blocked reduction is its first.
   Value isFirstBlock();
+
+  /// The op's reduction loops other than `skip` (a dot tile's vector
+  /// loop), with their bounds (the current block for the blocked one).
+  struct ReductionLoops {
+    SmallVector<unsigned> dims;
+    SmallVector<Value> lbs, ubs, steps;
+  };
+  ReductionLoops reductionLoops(std::optional<unsigned> skip);
 
   /// One tile: `tileRows x count` accumulators at rows i0.. and columns
   /// j0..; `mask` (if any) applies to the last vector of each row.

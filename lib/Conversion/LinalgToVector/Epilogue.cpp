@@ -326,9 +326,6 @@ void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage, Value acc,
       idx.push_back(loops[cast<AffineDimExpr>(e).getPosition()]);
     return idx;
   };
-  auto vectorOf = [&](Type scalar) {
-    return VectorType::get({lanes}, scalar);
-  };
 
   IRMapping mapping;
   unsigned last = g.getNumLoops() - 1;
@@ -356,40 +353,12 @@ void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage, Value acc,
     }
     mapping.map(arg, value);
   }
-  for (Operation &op : g.getBody()->without_terminator()) {
-    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-      Value scalar = b.clone(op)->getResult(0);
-      mapping.map(constant.getResult(), vector::BroadcastOp::create(
-                                            b, loc, vectorOf(scalar.getType()),
-                                            scalar));
-      continue;
-    }
-    SmallVector<Value> operands;
-    for (Value v : op.getOperands()) {
-      if (Value mapped = mapping.lookupOrNull(v)) {
-        operands.push_back(mapped);
-        continue;
-      }
-      // A scalar from outside the body.
-      operands.push_back(
-          vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v));
-    }
-    OperationState state(loc, op.getName());
-    state.addOperands(operands);
-    state.addAttributes(op.getAttrs());
-    for (Type t : op.getResultTypes())
-      state.addTypes(vectorOf(t));
-    Operation *vectorOp = b.create(state);
-    for (auto [from, to] : llvm::zip(op.getResults(), vectorOp->getResults()))
-      mapping.map(from, to);
-  }
+  cloneOnVectors(b, loc, g.getBody(), lanes, mapping);
   auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
   for (auto [init, value] :
        llvm::zip(g.getDpsInitsMutable(), yield.getValues())) {
     SmallVector<Value> idx = indicesOf(&init);
-    Value result = mapping.lookupOrNull(value);
-    if (!result) // a value from outside the body
-      result = vector::BroadcastOp::create(b, loc, vectorType, value);
+    Value result = vectorFor(b, loc, mapping, value, lanes);
     if (mask)
       vector::MaskedStoreOp::create(b, loc, init.get(), idx, mask, result);
     else

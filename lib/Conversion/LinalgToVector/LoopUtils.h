@@ -8,6 +8,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -92,6 +93,40 @@ buildLoopNestParallelFirst(OpBuilder &builder, Location loc,
                        ivs.append(inner.begin(), inner.end());
                        body(b, l, ivs);
                      });
+}
+
+/// The vector standing for scalar `v` in a body cloned onto vectors of
+/// `lanes`: its mapping, or a splat of it (a value from outside the body).
+inline Value vectorFor(OpBuilder &b, Location loc, IRMapping &mapping, Value v,
+                      int64_t lanes) {
+  if (Value mapped = mapping.lookupOrNull(v))
+    return mapped;
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, v.getType()), v);
+}
+
+/// Clones the elementwise ops of `body` (a linalg.generic's, its block
+/// arguments already mapped to vectors in `mapping`) onto vectors of
+/// `lanes`; constants and scalars from outside the body become splats.
+/// The yielded values' vectors: vectorFor(.., yielded value, ..).
+inline void cloneOnVectors(OpBuilder &b, Location loc, Block *body,
+                           int64_t lanes, IRMapping &mapping) {
+  for (Operation &op : body->without_terminator()) {
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      Value scalar = b.clone(op)->getResult(0);
+      mapping.map(constant.getResult(),
+                  vectorFor(b, loc, mapping, scalar, lanes));
+      continue;
+    }
+    OperationState state(loc, op.getName());
+    for (Value v : op.getOperands())
+      state.addOperands(vectorFor(b, loc, mapping, v, lanes));
+    state.addAttributes(op.getAttrs());
+    for (Type t : op.getResultTypes())
+      state.addTypes(VectorType::get({lanes}, t));
+    Operation *vectorOp = b.create(state);
+    mapping.map(op.getResults(), vectorOp->getResults());
+  }
 }
 
 /// Transposes `square`, n vectors of n elements (n a power of 2), in

@@ -284,24 +284,9 @@ void vectorizePoolGradient(RewriterBase &rewriter, linalg::GenericOp op,
       }
       map.map(block->getArgument(k), v);
     }
-    // Values from outside the body (constants) become splats.
-    auto operandOf = [&](Value scalar) -> Value {
-      if (Value mapped = map.lookupOrNull(scalar))
-        return mapped;
-      return vector::BroadcastOp::create(
-          b, l, vectorOf(scalar.getType(), lanes), scalar);
-    };
-    for (Operation &inner : block->without_terminator()) {
-      OperationState state(l, inner.getName());
-      for (Value operand : inner.getOperands())
-        state.addOperands(operandOf(operand));
-      for (Type t : inner.getResultTypes())
-        state.addTypes(vectorOf(t, lanes));
-      state.addAttributes(inner.getAttrs());
-      Operation *vectorOp = b.create(state);
-      map.map(inner.getResults(), vectorOp->getResults());
-    }
-    Value result = operandOf(block->getTerminator()->getOperand(0));
+    mlir::dlc::cloneOnVectors(b, l, block, lanes, map);
+    Value result = mlir::dlc::vectorFor(
+        b, l, map, block->getTerminator()->getOperand(0), lanes);
     vector::MaskedStoreOp::create(b, l, out, ivs, mask, result);
   };
   buildLoopNestParallelFirst(rewriter, loc, lbs, ubs, steps, isParallel, body);

@@ -12,18 +12,6 @@ using namespace mlir::dlc;
 
 namespace {
 
-/// Whether `op` or an op nested in it has an operand in buffer `root`.
-bool touches(Operation *op, Value root) {
-  return op
-      ->walk([&](Operation *nested) {
-        for (Value v : nested->getOperands())
-          if (isa<BaseMemRefType>(v.getType()) && rootOf(v) == root)
-            return WalkResult::interrupt();
-        return WalkResult::advance();
-      })
-      .wasInterrupted();
-}
-
 /// The buffers `op` (and the ops nested in it) read and write; false when
 /// it has effects that name no buffer.
 bool collectEffects(Operation *op, DenseSet<Value> &reads,

@@ -52,6 +52,19 @@ inline Value rootOf(Value memref) {
   return memref;
 }
 
+/// Whether `op` or an op nested in it has an operand in buffer `root` (a
+/// view of it included).
+inline bool touches(Operation *op, Value root) {
+  return op
+      ->walk([&](Operation *nested) {
+        for (Value v : nested->getOperands())
+          if (isa<BaseMemRefType>(v.getType()) && rootOf(v) == root)
+            return WalkResult::interrupt();
+        return WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 /// Whether `type` is a memref of rank >= 1 whose last dimension has unit
 /// stride (vectors load along it).
 inline bool isContiguousAlongLastDim(Type type) {

@@ -48,24 +48,11 @@ linalg::FillOp zeroFillBefore(Operation *op, Value out) {
   Value root = rootOf(out);
   if (!root.getDefiningOp<memref::AllocOp>())
     return nullptr;
-  auto usesRoot = [&](Operation *other) {
-    return other
-        ->walk([&](Operation *nested) {
-          return llvm::any_of(nested->getOperands(),
-                              [&](Value v) {
-                                return isa<BaseMemRefType>(v.getType()) &&
-                                       rootOf(v) == root;
-                              })
-                     ? WalkResult::interrupt()
-                     : WalkResult::advance();
-        })
-        .wasInterrupted();
-  };
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     auto fill = dyn_cast<linalg::FillOp>(prev);
     if (fill && fill.getOutputs()[0] == out)
       return matchPattern(fill.value(), m_AnyZeroFloat()) ? fill : nullptr;
-    if (usesRoot(prev))
+    if (mlir::dlc::touches(prev, root))
       return nullptr;
   }
   return nullptr;

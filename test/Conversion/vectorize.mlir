@@ -112,3 +112,21 @@ func.func @batch_sum(%x: tensor<?xf32>, %init: tensor<f32>) -> tensor<f32> {
   } -> tensor<f32>
   return %r : tensor<f32>
 }
+
+// -----
+
+// An input read at a constant index (not along the loop, not broadcast as a
+// scalar) keeps the sum a linalg op.
+// CHECK-LABEL: func @batch_sum_constant_index
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+func.func @batch_sum_constant_index(%x: tensor<?xf32>, %b: tensor<1xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%x, %b : tensor<?xf32>, tensor<1xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %c: f32, %out: f32):
+    %a = arith.addf %in, %c : f32
+    %s = arith.addf %out, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}

@@ -36,25 +36,28 @@ bool isRowVectorizable(linalg::LinalgOp op) {
   return points >= 2 && points <= kMaxVectorElements;
 }
 
-/// The addition that accumulates a 1-d reduction over a dynamic dimension
-/// into a scalar (a loss's mean over the batch, the loss's arithmetic fused
-/// in), or null.
-arith::AddFOp batchSum(linalg::LinalgOp op) {
+/// Whether `op` sums over one dynamic loop into a scalar (a loss's mean
+/// over the batch, the loss's arithmetic fused in), its inputs read along
+/// the loop or broadcast.
+bool isBatchSum(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic || op.getNumLoops() != 1 || op.getNumReductionLoops() != 1 ||
       !op.hasDynamicShape() || op.hasIndexSemantics() ||
       op.getNumDpsInits() != 1 || op.getRank(op.getDpsInitOperand(0)) != 0)
-    return nullptr;
+    return false;
+  bool alongLoop = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.isIdentity())
+      alongLoop = true;
+    else if (map.getNumResults() != 0)
+      return false;
+  }
   Value out = generic.getBlock()->getArguments().back();
   auto add = generic.getBlock()->getTerminator()->getOperand(0)
                  .getDefiningOp<arith::AddFOp>();
-  if (!add || !llvm::is_contained(add->getOperands(), out) ||
-      add.getLhs() == add.getRhs() || !out.hasOneUse() ||
-      llvm::none_of(op.getDpsInputOperands(), [&](OpOperand *input) {
-        return op.getMatchingIndexingMap(input).getNumResults() == 1;
-      }))
-    return nullptr;
-  return add;
+  return alongLoop && add && llvm::is_contained(add->getOperands(), out) &&
+         add.getLhs() != add.getRhs() && out.hasOneUse();
 }
 
 /// The reduction as an scf.for carrying the sum in a register, its
@@ -65,28 +68,26 @@ arith::AddFOp batchSum(linalg::LinalgOp op) {
 void sumInRegisters(IRRewriter &rewriter, linalg::GenericOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
+  auto readsAlongLoop = [&](OpOperand *input) {
+    return op.getMatchingIndexingMap(input).isIdentity();
+  };
   Value init = op.getDpsInitOperand(0)->get();
   Value start = tensor::ExtractOp::create(rewriter, loc, init, ValueRange{});
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  // The loop's extent: that of an input read along it.
-  OpOperand *indexed = *llvm::find_if(
-      op.getDpsInputOperands(), [&](OpOperand *input) {
-        return op.getMatchingIndexingMap(input).getNumResults() == 1;
-      });
-  Value n = linalg::createOrFoldDimOp(rewriter, loc, indexed->get(), 0);
+  Value n = linalg::createOrFoldDimOp(
+      rewriter, loc,
+      (*llvm::find_if(op.getDpsInputOperands(), readsAlongLoop))->get(), 0);
   Block *body = op.getBlock();
   auto loop = scf::ForOp::create(
       rewriter, loc, zero, n, one, ValueRange{start},
       [&](OpBuilder &b, Location l, Value i, ValueRange carried) {
         IRMapping map;
-        for (OpOperand *input : op.getDpsInputOperands()) {
-          bool indexed = op.getMatchingIndexingMap(input).getNumResults() == 1;
+        for (OpOperand *input : op.getDpsInputOperands())
           map.map(body->getArgument(input->getOperandNumber()),
                   tensor::ExtractOp::create(
                       b, l, input->get(),
-                      indexed ? ValueRange{i} : ValueRange{}));
-        }
+                      readsAlongLoop(input) ? ValueRange{i} : ValueRange{}));
         map.map(body->getArguments().back(), carried[0]);
         for (Operation &inner : body->without_terminator())
           b.clone(inner, map);
@@ -107,7 +108,7 @@ struct VectorizeLinalgPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      if (batchSum(op)) {
+      if (isBatchSum(op)) {
         sums.push_back(op);
         return;
       }

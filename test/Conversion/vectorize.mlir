@@ -44,13 +44,27 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // The row maximum of a [batch, 10] softmax: a loop over the batch
 // (TilingInterface, tile size 1 on the batch), each row a vector<1x10>
-// reduced along the classes.
+// reduced along the classes as a tree: padded with -inf to 16 lanes, then
+// halves combined (8, 4, 2, 1), then the accumulator.
 // CHECK-LABEL: func @row_max
+// CHECK-DAG: %[[NEG:.*]] = arith.constant dense<0xFF800000> : vector<10xf32>
 // CHECK: scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %arg1)
 // CHECK: tensor.extract_slice %arg0[%[[ROW]], 0] [1, 10] [1, 1]
-// CHECK: vector.transfer_read %{{.*}} : tensor<1x10xf32>, vector<1x10xf32>
-// CHECK: vector.multi_reduction <maxnumf>, %{{.*}} [1] : vector<1x10xf32> to vector<1xf32>
+// CHECK: %[[R:.*]] = vector.transfer_read %{{.*}} : tensor<1x10xf32>, vector<1x10xf32>
+// CHECK: %[[ACC:.*]] = vector.transfer_read %{{.*}} : tensor<1xf32>, vector<1xf32>
+// CHECK: %[[FLAT:.*]] = vector.shape_cast %[[R]] : vector<1x10xf32> to vector<10xf32>
+// CHECK: %[[PAD:.*]] = vector.shuffle %[[FLAT]], %[[NEG]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 10, 10]
+// CHECK: %[[LO:.*]] = vector.shuffle %[[PAD]], %[[PAD]] [0, 1, 2, 3, 4, 5, 6, 7]
+// CHECK: %[[HI:.*]] = vector.shuffle %[[PAD]], %[[PAD]] [8, 9, 10, 11, 12, 13, 14, 15]
+// CHECK: arith.maxnumf %[[LO]], %[[HI]] : vector<8xf32>
+// CHECK: arith.maxnumf %{{.*}} : vector<4xf32>
+// CHECK: arith.maxnumf %{{.*}} : vector<2xf32>
+// CHECK: %[[ONE:.*]] = arith.maxnumf %{{.*}} : vector<1xf32>
+// CHECK: %[[M:.*]] = vector.extract %[[ONE]][0]
+// CHECK: %[[A:.*]] = vector.extract %[[ACC]][0]
+// CHECK: arith.maxnumf %[[M]], %[[A]] : f32
 // CHECK: tensor.insert_slice
+// CHECK-NOT: vector.multi_reduction
 // CHECK-NOT: linalg.generic
 func.func @row_max(%x: tensor<?x10xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n)>], iterator_types = ["parallel", "reduction"]}
@@ -60,6 +74,46 @@ func.func @row_max(%x: tensor<?x10xf32>, %init: tensor<?xf32>) -> tensor<?xf32> 
     linalg.yield %m : f32
   } -> tensor<?xf32>
   return %0 : tensor<?xf32>
+}
+
+// -----
+
+// A row's sum keeps its order (a tree would round differently): it stays a
+// vector.multi_reduction, lowered as a chain.
+// CHECK-LABEL: func @row_sum
+// CHECK: vector.multi_reduction <add>, %{{.*}} [1] : vector<1x10xf32> to vector<1xf32>
+// CHECK-NOT: vector.shuffle
+func.func @row_sum(%x: tensor<?x10xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<?x10xf32>) outs(%init : tensor<?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// A read that broadcasts a row's scalar along the classes reads the scalar
+// and broadcasts it (lowered as a read of the broadcast shape, it became a
+// loop filling one lane at a time).
+// CHECK-LABEL: func @row_broadcast
+// CHECK: %[[S:.*]] = vector.transfer_read %{{.*}} : tensor<1xf32>, vector<1xf32>
+// CHECK: vector.broadcast %[[S]] : vector<1xf32> to vector<10x1xf32>
+// CHECK: vector.transpose
+// CHECK: arith.subf %{{.*}} : vector<1x10xf32>
+func.func @row_broadcast(%x: tensor<?x10xf32>, %m: tensor<?xf32>) -> tensor<?x10xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x10xf32>
+  %e = tensor.empty(%d) : tensor<?x10xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m : tensor<?x10xf32>, tensor<?xf32>) outs(%e : tensor<?x10xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.subf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
 }
 
 // -----

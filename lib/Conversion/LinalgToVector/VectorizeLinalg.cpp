@@ -7,8 +7,12 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_VECTORIZELINALGPASS
@@ -101,6 +105,81 @@ void sumInRegisters(IRRewriter &rewriter, linalg::GenericOp op) {
   rewriter.replaceOp(op, result);
 }
 
+/// The most lanes of a row reduced as a tree (`reduceRowAsTree`).
+constexpr int64_t kMaxTreeLanes = 64;
+
+/// The neutral element of an extremum `kind` for f32, or null for other
+/// kinds: sums keep their order (a tree would round differently, and a
+/// loss near zero is the difference of such sums).
+TypedAttr neutralOf(Builder &b, vector::CombiningKind kind, Type type) {
+  auto f = [&](double v) { return b.getFloatAttr(type, v); };
+  switch (kind) {
+  case vector::CombiningKind::MAXIMUMF:
+  case vector::CombiningKind::MAXNUMF:
+    return f(-INFINITY);
+  case vector::CombiningKind::MINIMUMF:
+  case vector::CombiningKind::MINNUMF:
+    return f(INFINITY);
+  default:
+    return nullptr;
+  }
+}
+
+/// The extremum of one short row (a softmax's maximum over 10 classes) as
+/// a tree: the row padded with the neutral element to a power of two, then
+/// halves combined, log2 steps. Lowered as an inner reduction, the row
+/// became a chain of scalar `maximumf`s, each with its NaN checks and
+/// each waiting on the last. An extremum does not depend on the order.
+LogicalResult reduceRowAsTree(RewriterBase &rewriter,
+                              vector::MultiDimReductionOp op) {
+  VectorType source = op.getSourceVectorType();
+  int64_t lanes = source.getNumElements();
+  auto resultType = dyn_cast<VectorType>(op.getDestType());
+  Type element = source.getElementType();
+  if (!isa<FloatType>(element) || source.isScalable() || lanes < 2 ||
+      lanes > kMaxTreeLanes || (resultType && resultType.getNumElements() != 1) ||
+      isa<vector::MaskOp>(op->getParentOp()))
+    return failure();
+  TypedAttr neutral = neutralOf(rewriter, op.getKind(), element);
+  if (!neutral)
+    return failure();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value row = vector::ShapeCastOp::create(
+      rewriter, loc, VectorType::get({lanes}, element), op.getSource());
+  int64_t width = llvm::PowerOf2Ceil(lanes);
+  if (width != lanes) {
+    Value fill = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get({lanes}, element), neutral));
+    SmallVector<int64_t> mask(width, lanes);
+    for (int64_t i = 0; i < lanes; ++i)
+      mask[i] = i;
+    row = vector::ShuffleOp::create(rewriter, loc, row, fill, mask);
+  }
+  for (; width > 1; width /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t i = 0; i < width / 2; ++i) {
+      low.push_back(i);
+      high.push_back(width / 2 + i);
+    }
+    row = vector::makeArithReduction(
+        rewriter, loc, op.getKind(),
+        vector::ShuffleOp::create(rewriter, loc, row, row, low),
+        vector::ShuffleOp::create(rewriter, loc, row, row, high));
+  }
+  Value sum = vector::ExtractOp::create(rewriter, loc, row, 0);
+  Value acc = op.getAcc();
+  if (resultType)
+    acc = vector::ExtractOp::create(
+        rewriter, loc, acc, SmallVector<int64_t>(resultType.getRank(), 0));
+  Value result = vector::makeArithReduction(rewriter, loc, op.getKind(), sum, acc);
+  if (resultType)
+    result = vector::BroadcastOp::create(rewriter, loc, resultType, result);
+  rewriter.replaceOp(op, result);
+  return success();
+}
+
 struct VectorizeLinalgPass
     : mlir::dlc::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
   void runOnOperation() override {
@@ -156,6 +235,18 @@ struct VectorizeLinalgPass
         continue; // stays a loop nest; not an error
       rewriter.replaceOp(op, result->replacements);
     }
+    SmallVector<vector::MultiDimReductionOp> reductions;
+    getOperation().walk(
+        [&](vector::MultiDimReductionOp op) { reductions.push_back(op); });
+    for (vector::MultiDimReductionOp op : reductions)
+      (void)reduceRowAsTree(rewriter, op); // else lowered as before
+    // A read that broadcasts (a row's maximum along its 10 classes) reads
+    // what it broadcasts, then broadcasts it: lowered to loops, it was
+    // filled lane by lane.
+    RewritePatternSet transfers(&getContext());
+    vector::populateVectorTransferPermutationMapLoweringPatterns(transfers);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(transfers))))
+      return signalPassFailure();
   }
 };
 } // namespace

@@ -46,6 +46,7 @@ void mlir::dlc::buildDLCToLinalgPipeline(OpPassManager &pm,
   if (options.fusion) {
     addPipeline(pm, "func.func(linalg-fuse-elementwise-ops)");
     pm.addNestedPass<func::FuncOp>(createFoldAccumulationPass());
+    pm.addNestedPass<func::FuncOp>(createMergeUpdatesPass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -127,6 +128,7 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.threads)
     addPipeline(pm, "convert-openmp-to-llvm");
   addPipeline(pm, "reconcile-unrealized-casts,canonicalize,cse");
+  pm.addPass(createMarkNoAliasPass());
   pm.addPass(createCheckLLVMContractPass());
 }
 

@@ -254,6 +254,24 @@ def FoldAccumulationPass : Pass<"dlc-fold-accumulation", "func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def MergeUpdatesPass : Pass<"dlc-merge-updates", "func::FuncOp"> {
+  let summary = "Merges a returned elementwise result into the elementwise op that reads it";
+  let description = [{
+    On tensors, after elementwise fusion: a `linalg.generic` whose loops
+    are all parallel and whose result is read by another such generic over
+    the same loops and is otherwise only returned (an optimizer's state:
+    Adam's `m` and `v`, read by the parameter's update and returned to be
+    kept) merges into its reader (`linalg::fuseElementwiseOps`), which
+    then yields both results. Upstream fusion leaves a producer with other
+    users alone, so Adam was three loops over each parameter (the moments,
+    then the update), each loading what the one before stored; it is one
+    loop now. `dlc-lower-function-abi` writes each result of the merged op
+    into its argument's buffer in place, and `dlc-mark-noalias` lets LLVM
+    vectorize the loop without overlap checks.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def PrivatizeFillsPass : Pass<"dlc-privatize-fills", "func::FuncOp"> {
   let summary = "Gives every user of a filled tensor a fill of its own";
   let description = [{
@@ -413,6 +431,24 @@ def ExpandCopiesPass : Pass<"dlc-expand-copies", "ModuleOp"> {
     both) is erased.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def MarkNoAliasPass : Pass<"dlc-mark-noalias", "ModuleOp"> {
+  let summary = "Marks the buffers of a train step or predict function noalias";
+  let description = [{
+    After the conversion to the LLVM dialect: the aligned pointer of every
+    memref argument of a function marked `dlc.train_step` or `dlc.predict`
+    gets `llvm.noalias`. The ABI (`dlc-lower-function-abi`) already reads
+    every argument through a `restrict` `bufferization.to_tensor`: the
+    caller's buffers (parameters, optimizer state, inputs, outputs, the
+    arena) never overlap, and the runtime and the deployed C API pass them
+    so (docs/deploy.md). LLVM did not know it: a loop writing a parameter
+    while reading its optimizer state and gradient was vectorized behind
+    runtime overlap checks, or left scalar when the checks were too many
+    (Adam's update of `m`, `v` and the parameter in one loop). The
+    allocated pointer, the same address, is left unmarked: no access uses
+    it. Fails if a pointer argument is not part of a memref descriptor.
+  }];
 }
 
 def CheckLLVMContractPass : Pass<"dlc-check-llvm-contract", "ModuleOp"> {

@@ -23,13 +23,15 @@ MemRefType memrefFor(Type type) {
 /// bufferization then updates the caller's buffer in place instead of
 /// computing into a temporary and copying it back. Each element is read
 /// before it is written; a later reader of the old value gets a copy from
-/// bufferization's conflict analysis.
+/// bufferization's conflict analysis. A generic with several results (a
+/// parameter's Adam update with its moments) updates each of its arguments
+/// so.
 void updateInPlace(Value result, bufferization::ToTensorOp old) {
   auto generic = result.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumDpsInits() != 1 ||
-      generic.getNumParallelLoops() != generic.getNumLoops())
+  if (!generic || generic.getNumParallelLoops() != generic.getNumLoops())
     return;
-  OpOperand *init = generic.getDpsInitOperand(0);
+  OpOperand *init =
+      generic.getDpsInitOperand(cast<OpResult>(result).getResultNumber());
   if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
       !generic.getMatchingIndexingMap(init).isIdentity() ||
       generic.payloadUsesValueFromOperand(init))

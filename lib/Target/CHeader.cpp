@@ -154,7 +154,8 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
       "  {0}_ERROR_BATCH = 2, /* batch < 1 or too large */\n"
       "  {0}_ERROR_ARENA = 3, /* arena too small or not 64-byte aligned */\n"
       "  {0}_ERROR_NAME = 4,  /* no parameter of that name */\n"
-      "  {0}_ERROR_SIZE = 5   /* a buffer of the wrong size */\n}};\n\n",
+      "  {0}_ERROR_SIZE = 5,  /* a buffer of the wrong size */\n"
+      "  {0}_ERROR_OVERLAP = 6 /* a call's buffers overlap */\n}};\n\n",
       U);
 
   out("typedef struct {0}_state {{\n  {0}_real params[{1}_PARAMS_SIZE];\n"
@@ -205,6 +206,27 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
       "  if (!s->arena || {0}_ARENA_BYTES_FOR(batch) > s->arena_bytes) "
       "return {0}_ERROR_ARENA;\n",
       U);
+  // The compiled functions assume their buffers disjoint
+  // (dlc-mark-noalias): a call whose buffers overlap is refused.
+  out("/* Whether [a, a + an) and [b, b + bn) (bytes) share a byte. */\n"
+      "static inline int {0}__overlap(const void *a, size_t an, const void "
+      "*b, size_t bn) {{\n"
+      "  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;\n"
+      "  return x < y + bn && y < x + an;\n}}\n\n",
+      P);
+  auto overlapCheck = [&](llvm::ArrayRef<std::pair<std::string, std::string>>
+                              buffers) {
+    // Each caller buffer against the state (parameters, optimizer state,
+    // learning rate), the arena and the other written buffer.
+    std::string c;
+    for (auto [ptr, bytes] : buffers)
+      c += fmt::format(
+          "  if ({0}__overlap({1}, {2}, s, sizeof *s) ||\n"
+          "      {0}__overlap({1}, {2}, s->arena, s->arena_bytes)) return "
+          "{3}_ERROR_OVERLAP;\n",
+          P, ptr, bytes, U);
+    return c;
+  };
   std::string arenaDesc =
       fmt::format("  {0}__bytes arena = {{s->arena, s->arena, 0, "
                   "{{(int64_t)s->arena_bytes}}, {{1}}}};\n",
@@ -225,7 +247,15 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
         "int64_t batch,\n    {0}_real *out) {{\n  if (!s || !x || !out) "
         "return {1}_ERROR_NULL;\n",
         P, U);
-    h += arenaCheck + init;
+    h += arenaCheck;
+    std::string xBytes = fmt::format(
+        "(size_t)batch * {0}_NUM_FEATURES * sizeof *x", U);
+    std::string outBytes = fmt::format(
+        "(size_t)batch * {0}_NUM_OUTPUTS * sizeof *out", U);
+    h += overlapCheck({{"x", xBytes}, {"out", outBytes}});
+    out("  if ({0}__overlap(x, {1}, out, {2})) return {3}_ERROR_OVERLAP;\n",
+        P, xBytes, outBytes, U);
+    h += init;
     out("  {0}__memref{1} in = {2};\n", P, x.shape.size(),
         descriptor(fmt::format("({}_real *)x", P), x.shape));
     out("  {0}__memref{1} result = {2};\n", P, m.output->shape.size(),
@@ -262,7 +292,11 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
         "    const {0}_real *y, int64_t batch, {0}_real *loss) {{\n"
         "  if (!s || !x || !y) return {1}_ERROR_NULL;\n",
         P, U);
-    h += arenaCheck + init;
+    h += arenaCheck;
+    h += overlapCheck(
+        {{"x", fmt::format("(size_t)batch * {0}_NUM_FEATURES * sizeof *x", U)},
+         {"y", fmt::format("(size_t)batch * {0}_NUM_TARGETS * sizeof *y", U)}});
+    h += init;
     out("  {0}_real loss_value = 0;\n", P);
     out("  {0}__memref{1} in = {2};\n", P, x.shape.size(),
         descriptor(fmt::format("({}_real *)x", P), x.shape));

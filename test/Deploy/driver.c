@@ -79,6 +79,10 @@ int main(int argc, char **argv) {
     CHECK(model_init(&t, big + 1, MODEL_DEFAULT_ARENA_BYTES), MODEL_ERROR_ARENA);
     CHECK(model_init(&t, big, sizeof big), MODEL_OK);
     CHECK(model_predict(&t, x, 4, out), MODEL_OK);
+    /* Buffers that overlap each other, the state or the arena. */
+    CHECK(model_predict(&t, x, 4, x), MODEL_ERROR_OVERLAP);
+    CHECK(model_predict(&t, t.params, 1, out), MODEL_ERROR_OVERLAP);
+    CHECK(model_predict(&t, x, 4, (model_real *)(big + 64)), MODEL_ERROR_OVERLAP);
     CHECK(model_get_param(&s, "no such parameter", values, 1), MODEL_ERROR_NAME);
     CHECK(model_get_param(&s, model_params[0].name, values, 0), MODEL_ERROR_SIZE);
     CHECK(model_set_params(&s, values, MODEL_PARAMS_SIZE + 1), MODEL_ERROR_SIZE);
@@ -86,6 +90,8 @@ int main(int argc, char **argv) {
 #ifdef MODEL_NUM_TARGETS
     CHECK(model_train_step(&s, x, NULL, 4, NULL), MODEL_ERROR_NULL);
     CHECK(model_train_step(&s, x, x, 0, NULL), MODEL_ERROR_BATCH);
+    CHECK(model_train_step(&t, x, t.params, 1, NULL), MODEL_ERROR_OVERLAP);
+    CHECK(model_train_step(&t, (model_real *)big, x, 1, NULL), MODEL_ERROR_OVERLAP);
 #endif
     return 0;
   }

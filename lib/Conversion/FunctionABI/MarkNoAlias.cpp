@@ -27,8 +27,8 @@ LogicalResult markAlignedPointers(LLVM::LLVMFuncOp func) {
     if (!isPointer(types[i]))
       continue;
     if (i + 1 == types.size() || !isPointer(types[i + 1]))
-      return func.emitError() << "argument " << i
-                              << " is a pointer outside a memref descriptor";
+      return func.emitError()
+             << "argument " << i << " is a pointer outside a memref descriptor";
     func.setArgAttr(i + 1, LLVM::LLVMDialect::getNoAliasAttrName(),
                     UnitAttr::get(func.getContext()));
     ++i;
@@ -39,7 +39,8 @@ LogicalResult markAlignedPointers(LLVM::LLVMFuncOp func) {
 struct MarkNoAliasPass : mlir::dlc::impl::MarkNoAliasPassBase<MarkNoAliasPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
-      bool entry = func->hasAttr("dlc.train_step") || func->hasAttr("dlc.predict");
+      bool entry =
+          func->hasAttr("dlc.train_step") || func->hasAttr("dlc.predict");
       // The C interface wrapper takes pointers to descriptors and calls the
       // function marked here (and inlines it).
       if (!entry || func.isExternal() ||

@@ -137,7 +137,8 @@ LogicalResult reduceRowAsTree(RewriterBase &rewriter,
   auto resultType = dyn_cast<VectorType>(op.getDestType());
   Type element = source.getElementType();
   if (!isa<FloatType>(element) || source.isScalable() || lanes < 2 ||
-      lanes > kMaxTreeLanes || (resultType && resultType.getNumElements() != 1) ||
+      lanes > kMaxTreeLanes ||
+      (resultType && resultType.getNumElements() != 1) ||
       isa<vector::MaskOp>(op->getParentOp()))
     return failure();
   TypedAttr neutral = neutralOf(rewriter, op.getKind(), element);
@@ -168,12 +169,13 @@ LogicalResult reduceRowAsTree(RewriterBase &rewriter,
         vector::ShuffleOp::create(rewriter, loc, row, row, low),
         vector::ShuffleOp::create(rewriter, loc, row, row, high));
   }
-  Value sum = vector::ExtractOp::create(rewriter, loc, row, 0);
+  Value extremum = vector::ExtractOp::create(rewriter, loc, row, 0);
   Value acc = op.getAcc();
   if (resultType)
     acc = vector::ExtractOp::create(
         rewriter, loc, acc, SmallVector<int64_t>(resultType.getRank(), 0));
-  Value result = vector::makeArithReduction(rewriter, loc, op.getKind(), sum, acc);
+  Value result =
+      vector::makeArithReduction(rewriter, loc, op.getKind(), extremum, acc);
   if (resultType)
     result = vector::BroadcastOp::create(rewriter, loc, resultType, result);
   rewriter.replaceOp(op, result);

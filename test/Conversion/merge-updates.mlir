@@ -6,10 +6,11 @@
 #scalar = affine_map<(i) -> ()>
 
 // Adam's shape: m and v updated, then the parameter from both; one generic
-// yields all three.
+// yields all three, reading the gradient once.
 // CHECK-LABEL: func @adam
 // CHECK: %[[R:.*]]:3 = linalg.generic
 // CHECK-SAME: iterator_types = ["parallel"]
+// CHECK-SAME: ins(%arg0, %arg4, %arg1, %arg3, %arg2 : tensor<64xf32>, tensor<f32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
 // CHECK: math.sqrt
 // CHECK: linalg.yield
 // CHECK-NOT: linalg.generic

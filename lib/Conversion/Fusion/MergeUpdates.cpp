@@ -78,6 +78,10 @@ struct MergeUpdatesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<MergeIntoConsumer>(&getContext());
+    // A merged op reads some inputs twice (the gradient, for m and for v):
+    // once each, so that dlc-register-tile's epilogue matcher sees the
+    // contraction's output read once.
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -214,11 +214,15 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
       "  uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;\n"
       "  return x < y + bn && y < x + an;\n}}\n\n",
       P);
+  // `x` and the call's other buffers (pointer, bytes) each against the
+  // state (parameters, optimizer state, learning rate) and the arena.
+  std::string xBytes =
+      fmt::format("(size_t)batch * {0}_NUM_FEATURES * sizeof *x", U);
   auto overlapCheck = [&](llvm::ArrayRef<std::pair<std::string, std::string>>
-                              buffers) {
-    // Each caller buffer against the state (parameters, optimizer state,
-    // learning rate), the arena and the other written buffer.
+                              others) {
     std::string c;
+    llvm::SmallVector<std::pair<std::string, std::string>> buffers{{"x", xBytes}};
+    buffers.append(others.begin(), others.end());
     for (auto [ptr, bytes] : buffers)
       c += fmt::format(
           "  if ({0}__overlap({1}, {2}, s, sizeof *s) ||\n"
@@ -248,11 +252,9 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
         "return {1}_ERROR_NULL;\n",
         P, U);
     h += arenaCheck;
-    std::string xBytes = fmt::format(
-        "(size_t)batch * {0}_NUM_FEATURES * sizeof *x", U);
     std::string outBytes = fmt::format(
         "(size_t)batch * {0}_NUM_OUTPUTS * sizeof *out", U);
-    h += overlapCheck({{"x", xBytes}, {"out", outBytes}});
+    h += overlapCheck({{"out", outBytes}});
     out("  if ({0}__overlap(x, {1}, out, {2})) return {3}_ERROR_OVERLAP;\n",
         P, xBytes, outBytes, U);
     h += init;
@@ -294,8 +296,7 @@ std::string dlc::generateCHeader(const DeploySpec &spec) {
         P, U);
     h += arenaCheck;
     h += overlapCheck(
-        {{"x", fmt::format("(size_t)batch * {0}_NUM_FEATURES * sizeof *x", U)},
-         {"y", fmt::format("(size_t)batch * {0}_NUM_TARGETS * sizeof *y", U)}});
+        {{"y", fmt::format("(size_t)batch * {0}_NUM_TARGETS * sizeof *y", U)}});
     h += init;
     out("  {0}_real loss_value = 0;\n", P);
     out("  {0}__memref{1} in = {2};\n", P, x.shape.size(),

@@ -257,9 +257,9 @@ def FoldAccumulationPass : Pass<"dlc-fold-accumulation", "func::FuncOp"> {
 def MergeUpdatesPass : Pass<"dlc-merge-updates", "func::FuncOp"> {
   let summary = "Merges a returned elementwise result into the elementwise op that reads it";
   let description = [{
-    On tensors, after elementwise fusion: a `linalg.generic` whose loops
-    are all parallel and whose result is read by another such generic over
-    the same loops and is otherwise only returned (an optimizer's state:
+    On tensors, after elementwise fusion: an elementwise `linalg.generic`
+    (`linalg::isElementwise`) whose result is read by another such generic
+    over the same loops and is otherwise only returned (an optimizer's state:
     Adam's `m` and `v`, read by the parameter's update and returned to be
     kept) merges into its reader (`linalg::fuseElementwiseOps`), which
     then yields both results. Upstream fusion leaves a producer with other

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::dlc {
@@ -16,11 +17,6 @@ namespace mlir::dlc {
 using namespace mlir;
 
 namespace {
-
-/// Whether `op`'s loops are all parallel.
-bool isElementwise(linalg::GenericOp op) {
-  return op.getNumParallelLoops() == op.getNumLoops();
-}
 
 /// Whether the producer of `operand` merges into its consumer: both
 /// elementwise over the same loops, in one block, and the producer's other
@@ -33,8 +29,8 @@ bool mergesIntoConsumer(OpOperand *operand) {
   auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
   if (!producer || !consumer || producer->getBlock() != consumer->getBlock() ||
-      !producer.hasPureTensorSemantics() || !isElementwise(producer) ||
-      !isElementwise(consumer) ||
+      !producer.hasPureTensorSemantics() || !linalg::isElementwise(producer) ||
+      !linalg::isElementwise(consumer) ||
       producer.getNumLoops() != consumer.getNumLoops() ||
       !linalg::areElementwiseOpsFusable(operand))
     return false;

@@ -108,9 +108,9 @@ void sumInRegisters(IRRewriter &rewriter, linalg::GenericOp op) {
 /// The most lanes of a row reduced as a tree (`reduceRowAsTree`).
 constexpr int64_t kMaxTreeLanes = 64;
 
-/// The neutral element of an extremum `kind` for f32, or null for other
-/// kinds: sums keep their order (a tree would round differently, and a
-/// loss near zero is the difference of such sums).
+/// The neutral element of an extremum `kind` of float `type`, or null for
+/// other kinds: sums keep their order (a tree would round differently, and
+/// a loss near zero is the difference of such sums).
 TypedAttr neutralOf(Builder &b, vector::CombiningKind kind, Type type) {
   auto f = [&](double v) { return b.getFloatAttr(type, v); };
   switch (kind) {

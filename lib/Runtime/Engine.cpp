@@ -1,18 +1,25 @@
-// The JIT: mlir::ExecutionEngine at -O2 for the host CPU, called through the
-// memref C interface with descriptors prepared once.
+// The JIT: the LLVM module optimized at -O2 for the host CPU, compiled to
+// objects on all cores and linked by ORC's LLJIT; functions are called
+// through the memref C interface with descriptors prepared once.
 #include "dlc/Runtime/Engine.h"
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 using namespace dlc;
 
@@ -125,7 +132,8 @@ void dlc::initializeNativeTarget() {
 }
 
 llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
-                                    llvm::TargetMachine *targetMachine) {
+                                    llvm::TargetMachine *targetMachine,
+                                    bool extractLoops) {
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = false;
   tuning.LoopInterleaving = true;
@@ -143,14 +151,50 @@ llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm =
       pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  if (extractLoops) {
+    mpm.addPass(
+        llvm::createModuleToFunctionPassAdaptor(llvm::LoopSimplifyPass()));
+    mpm.addPass(llvm::LoopExtractorPass());
+  }
   mpm.run(module, mam);
   return llvm::Error::success();
 }
 
+Engine::Engine() = default;
 Engine::~Engine() = default;
 
+/// Adds `_mlir_<name>(void **args)` for every C-interface function `name`:
+/// it loads argument i from *args[i] and calls `name` (Function::call's
+/// convention). dlc's C-interface functions return nothing.
+static void addPackedWrappers(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(context);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr},
+                                       /*isVarArg=*/false);
+  for (llvm::Function &f : llvm::make_early_inc_range(module)) {
+    if (f.isDeclaration() || !f.getName().starts_with("_mlir_ciface_") ||
+        !f.getReturnType()->isVoidTy())
+      continue;
+    auto *wrapper =
+        llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                               "_mlir_" + f.getName(), module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", wrapper));
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Argument &arg : f.args()) {
+      llvm::Value *slot =
+          b.CreateConstGEP1_64(ptr, wrapper->getArg(0), arg.getArgNo());
+      args.push_back(b.CreateLoad(arg.getType(), b.CreateLoad(ptr, slot)));
+    }
+    b.CreateCall(&f, args);
+    b.CreateRetVoid();
+  }
+}
+
 std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
-                                       std::string &error, int64_t threads) {
+                                       std::string &error, int64_t threads,
+                                       mlir::TimingScope *timing) {
+  mlir::TimingScope none;
+  mlir::TimingScope &parent = timing ? *timing : none;
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
@@ -163,13 +207,44 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
     error = llvm::toString(tm.takeError());
     return nullptr;
   }
-  // The options hold a function_ref: the transformer must outlive create().
-  llvm::TargetMachine *machine = tm->get();
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      [machine](llvm::Module *m) { return optimizeLLVMModule(*m, machine); };
-  mlir::ExecutionEngineOptions options;
-  options.transformer = transformer;
-  std::vector<llvm::StringRef> libraries;
+
+  mlir::TimingScope stage = parent.nest("translate to LLVM IR");
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context);
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return nullptr;
+  }
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  addPackedWrappers(*llvmModule);
+  stage.stop();
+  stage = parent.nest("LLVM -O2, loop extraction");
+  if (llvm::Error err = optimizeLLVMModule(*llvmModule, tm->get())) {
+    error = llvm::toString(std::move(err));
+    return nullptr;
+  }
+  stage.stop();
+  stage = parent.nest("code generation (all cores)");
+  // Code generation on every core: compiling is done before the first step,
+  // so it does not compete with the step's threads.
+  auto objects = emitObjectsInParallel(
+      *llvmModule, *builder, std::max(1u, std::thread::hardware_concurrency()));
+  if (!objects) {
+    error = llvm::toString(objects.takeError());
+    return nullptr;
+  }
+
+  stage.stop();
+  stage = parent.nest("link");
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*builder).create();
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  llvm::orc::JITDylib &dylib = (*jit)->getMainJITDylib();
+  char prefix = (*jit)->getDataLayout().getGlobalPrefix();
   bool usesOpenMP = false;
   module.walk([&](mlir::Operation *op) {
     if (op->getName().getDialectNamespace() == "omp")
@@ -178,24 +253,26 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
   if (usesOpenMP) {
     // The OpenMP runtime reads the thread count when it starts.
     ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
-    if (!llvm::sys::fs::exists(DLC_OPENMP_LIBRARY)) {
+    auto openmp = llvm::orc::DynamicLibrarySearchGenerator::Load(
+        DLC_OPENMP_LIBRARY, prefix);
+    if (!openmp) {
+      llvm::consumeError(openmp.takeError());
       error = std::string("threads need the OpenMP runtime ") +
               DLC_OPENMP_LIBRARY +
               " (Debian package libomp-22-dev; scripts/setup.sh installs "
               "it)";
       return nullptr;
     }
-    libraries.push_back(DLC_OPENMP_LIBRARY);
-    options.sharedLibPaths = libraries;
+    dylib.addGenerator(std::move(*openmp));
   }
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = mlir::ExecutionEngine::create(module, options, std::move(*tm));
-  if (!engine) {
-    error = llvm::toString(engine.takeError());
-    return nullptr;
+  for (std::unique_ptr<llvm::MemoryBuffer> &object : *objects) {
+    if (llvm::Error err = (*jit)->addObjectFile(std::move(object))) {
+      error = llvm::toString(std::move(err));
+      return nullptr;
+    }
   }
   auto result = std::unique_ptr<Engine>(new Engine());
-  result->engine = std::move(*engine);
+  result->jit = std::move(*jit);
   // The working memory of each function, recorded by dlc-plan-memory.
   module.walk([&](mlir::Operation *op) {
     auto name = op->getAttrOfType<mlir::StringAttr>("sym_name");
@@ -208,12 +285,12 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
 }
 
 bool Engine::lookup(llvm::StringRef name, Function &fn, std::string &error) {
-  auto packed = engine->lookupPacked(("_mlir_ciface_" + name).str());
+  auto packed = jit->lookup(("_mlir__mlir_ciface_" + name).str());
   if (!packed) {
     error = llvm::toString(packed.takeError());
     return false;
   }
-  fn.packed = *packed;
+  fn.packed = packed->toPtr<void (*)(void **)>();
   auto arena = arenas.find(name);
   if (arena == arenas.end()) {
     error = ("function '" + name + "' has no planned working memory").str();

@@ -268,15 +268,13 @@ int dlc::runTrain() {
   auto compileStart = std::chrono::steady_clock::now();
   if (!s.addTraining(config) || !s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
-  // The JIT translates and optimizes the module when it is created and
-  // generates code when a function is first looked up (trainer.init).
   mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O2, codegen)");
   std::unique_ptr<Engine> engine =
-      Engine::create(s.module(), error, options.threads);
+      Engine::create(s.module(), error, options.threads, &jit);
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
   Trainer trainer(s.info(), config, *engine);
-  if (!trainer.init(error)) // looks up (and so materializes) the functions
+  if (!trainer.init(error)) // looks up the functions
     return Session::error(error), 1;
   jit.stop();
   if (!loadFile.empty() && !trainer.load(loadFile, error))

@@ -4,6 +4,7 @@
 #define DLC_RUNTIME_ENGINE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -12,14 +13,16 @@
 #include <string>
 #include <vector>
 
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
-
 namespace llvm {
 class Error;
+template <typename T> class Expected;
+class MemoryBuffer;
 class Module;
 class TargetMachine;
+namespace orc {
+class JITTargetMachineBuilder;
+class LLJIT;
+} // namespace orc
 } // namespace llvm
 
 namespace dlc {
@@ -86,14 +89,18 @@ public:
   /// JIT-compiles `module` (LLVM dialect) at -O2 for the host CPU and its
   /// features; `threads` > 1 loads the OpenMP runtime for its parallel
   /// loops. Returns nullptr and sets `error` on failure.
+  /// Code generation runs on all cores (emitObjectsInParallel).
+  /// `timing`, when given, gets the LLVM stages as nested scopes.
   static std::unique_ptr<Engine> create(mlir::ModuleOp module,
                                         std::string &error,
-                                        int64_t threads = 1);
+                                        int64_t threads = 1,
+                                        mlir::TimingScope *timing = nullptr);
   /// Looks up a function lowered by dlc-lower-function-abi.
   bool lookup(llvm::StringRef name, Function &fn, std::string &error);
 
 private:
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  Engine();
+  std::unique_ptr<llvm::orc::LLJIT> jit;
   llvm::StringMap<std::vector<int64_t>> arenas;
 };
 
@@ -106,7 +113,17 @@ void initializeNativeTarget();
 /// loop nests are many and static; unrolling them multiplied compile time
 /// several times for little run-time gain). Code generation is at -O3.
 llvm::Error optimizeLLVMModule(llvm::Module &module,
-                               llvm::TargetMachine *targetMachine);
+                               llvm::TargetMachine *targetMachine,
+                               bool extractLoops = true);
+
+/// Generates object code for `module` (optimized) in up to `threads` parts
+/// compiled in parallel, each in its own LLVMContext: the functions are
+/// balanced by instruction count, internal symbols become hidden external
+/// ones so the parts link. Modifies `module`'s linkage.
+llvm::Expected<std::vector<std::unique_ptr<llvm::MemoryBuffer>>>
+emitObjectsInParallel(llvm::Module &module,
+                      const llvm::orc::JITTargetMachineBuilder &builder,
+                      unsigned threads);
 
 } // namespace dlc
 

@@ -1,0 +1,145 @@
+// Code generation of one optimized LLVM module as several object files, one
+// per thread. LLVM generates code function by function, and after loop
+// extraction (see optimizeLLVMModule) a train step is a hundred functions:
+// they are split into parts of about equal size, each part is compiled in
+// its own LLVMContext (a context is not thread-safe), and the JIT links the
+// objects together.
+#include "dlc/Runtime/Engine.h"
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <algorithm>
+#include <numeric>
+#include <thread>
+
+using namespace llvm;
+
+/// Whether every definition of `module` can live in any part: no aliases,
+/// comdats or appending globals (llvm.global_ctors), which tie definitions
+/// together. dlc's modules have none; a module that has them is compiled
+/// whole.
+static bool isSplittable(const Module &module) {
+  if (!module.alias_empty() || !module.ifunc_empty() ||
+      !module.getComdatSymbolTable().empty())
+    return false;
+  return llvm::none_of(module.globals(), [](const GlobalVariable &g) {
+    return g.hasAppendingLinkage();
+  });
+}
+
+/// Generates an object file for `module` with a target machine of its own.
+static Expected<std::unique_ptr<MemoryBuffer>>
+emitObject(Module &module, orc::JITTargetMachineBuilder builder,
+           StringRef name) {
+  auto tm = builder.createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  SmallVector<char, 0> object;
+  raw_svector_ostream os(object);
+  legacy::PassManager pm;
+  if ((*tm)->addPassesToEmitFile(pm, os, nullptr, CodeGenFileType::ObjectFile))
+    return createStringError("the target cannot emit object files");
+  pm.run(module);
+  return std::make_unique<SmallVectorMemoryBuffer>(std::move(object), name,
+                                                   /*RequiresNullTerminator=*/false);
+}
+
+Expected<std::vector<std::unique_ptr<MemoryBuffer>>>
+dlc::emitObjectsInParallel(Module &module,
+                           const orc::JITTargetMachineBuilder &builder,
+                           unsigned threads) {
+  // Definitions by size (instructions), largest first; each goes to the part
+  // with the fewest instructions so far.
+  std::vector<std::pair<size_t, llvm::Function *>> functions;
+  for (llvm::Function &f : module)
+    if (!f.isDeclaration())
+      functions.push_back({f.getInstructionCount(), &f});
+  unsigned parts = std::min<size_t>(std::max(threads, 1u), functions.size());
+  std::vector<std::unique_ptr<MemoryBuffer>> objects;
+  if (parts <= 1 || !isSplittable(module)) {
+    auto object = emitObject(module, builder, "dlc.o");
+    if (!object)
+      return object.takeError();
+    objects.push_back(std::move(*object));
+    return objects;
+  }
+  // Largest first; equal sizes in module order (the parts are deterministic).
+  std::vector<size_t> order(functions.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](size_t a, size_t b) {
+    return std::make_pair(functions[b].first, a) <
+           std::make_pair(functions[a].first, b);
+  });
+  StringMap<unsigned> owner;
+  std::vector<size_t> load(parts, 0);
+  for (size_t i : order) {
+    auto [size, f] = functions[i];
+    unsigned part = std::min_element(load.begin(), load.end()) - load.begin();
+    load[part] += size;
+    owner[f->getName()] = part;
+  }
+
+  // Every part must see the others' definitions: internal symbols become
+  // hidden external ones (the names are unique in the module), and unnamed
+  // globals get names.
+  for (GlobalValue &g : module.global_values()) {
+    if (g.isDeclaration() || !g.hasLocalLinkage())
+      continue;
+    if (!g.hasName())
+      g.setName("dlc.global");
+    g.setLinkage(GlobalValue::ExternalLinkage);
+    g.setVisibility(GlobalValue::HiddenVisibility);
+  }
+  SmallVector<char, 0> bitcode;
+  raw_svector_ostream os(bitcode);
+  WriteBitcodeToFile(module, os);
+
+  // Each part parses the module into its own context and keeps its own
+  // definitions (the global variables stay in part 0).
+  std::vector<std::unique_ptr<MemoryBuffer>> results(parts);
+  std::vector<std::string> failures(parts);
+  auto compilePart = [&](unsigned part) {
+    LLVMContext context;
+    auto parsed = parseBitcodeFile(
+        MemoryBufferRef(StringRef(bitcode.data(), bitcode.size()), "dlc"),
+        context);
+    if (!parsed) {
+      failures[part] = toString(parsed.takeError());
+      return;
+    }
+    Module &m = **parsed;
+    for (llvm::Function &f : m)
+      if (!f.isDeclaration() && owner.lookup(f.getName()) != part)
+        f.deleteBody();
+    if (part != 0)
+      for (GlobalVariable &g : m.globals())
+        if (g.hasInitializer()) {
+          g.setInitializer(nullptr);
+          g.setLinkage(GlobalValue::ExternalLinkage);
+        }
+    auto object = emitObject(m, builder, "dlc-" + std::to_string(part) + ".o");
+    if (object)
+      results[part] = std::move(*object);
+    else
+      failures[part] = toString(object.takeError());
+  };
+  std::vector<std::thread> workers;
+  for (unsigned part = 1; part < parts; ++part)
+    workers.emplace_back(compilePart, part);
+  compilePart(0);
+  for (std::thread &worker : workers)
+    worker.join();
+
+  for (const std::string &failure : failures)
+    if (!failure.empty())
+      return createStringError(failure);
+  return results;
+}

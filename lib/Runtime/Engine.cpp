@@ -191,10 +191,10 @@ static void addPackedWrappers(llvm::Module &module) {
 }
 
 std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
-                                       std::string &error, int64_t threads,
-                                       mlir::TimingScope *timing) {
+                                       std::string &error,
+                                       const EngineOptions &options) {
   mlir::TimingScope none;
-  mlir::TimingScope &parent = timing ? *timing : none;
+  mlir::TimingScope &parent = options.timing ? *options.timing : none;
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
@@ -225,12 +225,15 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
     error = llvm::toString(std::move(err));
     return nullptr;
   }
+  // Code generation on every core by default: compiling is done before the
+  // first step, so it does not compete with the step's threads.
+  unsigned codegenThreads = options.codegenThreads
+                                ? options.codegenThreads
+                                : std::max(1u, std::thread::hardware_concurrency());
   stage.stop();
-  stage = parent.nest("code generation (all cores)");
-  // Code generation on every core: compiling is done before the first step,
-  // so it does not compete with the step's threads.
-  auto objects = emitObjectsInParallel(
-      *llvmModule, *builder, std::max(1u, std::thread::hardware_concurrency()));
+  stage = parent.nest("code generation (" + std::to_string(codegenThreads) +
+                      " threads)");
+  auto objects = emitObjectsInParallel(*llvmModule, *builder, codegenThreads);
   if (!objects) {
     error = llvm::toString(objects.takeError());
     return nullptr;
@@ -252,7 +255,7 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
   });
   if (usesOpenMP) {
     // The OpenMP runtime reads the thread count when it starts.
-    ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    ::setenv("OMP_NUM_THREADS", std::to_string(options.threads).c_str(), 1);
     auto openmp = llvm::orc::DynamicLibrarySearchGenerator::Load(
         DLC_OPENMP_LIBRARY, prefix);
     if (!openmp) {

@@ -41,7 +41,7 @@ int dlc::runGradcheck() {
     errs() << "dlc: warning: gradcheck of an f32 model is imprecise; declare "
               "the model in f64\n";
   std::string error;
-  std::unique_ptr<Engine> engine = Engine::create(s.module(), error);
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, s.engineOptions());
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
   Function loss, grad;

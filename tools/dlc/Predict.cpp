@@ -84,7 +84,7 @@ int dlc::runPredict() {
   }
   if (!s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
-  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, options.threads);
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, s.engineOptions());
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
   Trainer model(info, config, *engine);

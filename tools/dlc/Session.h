@@ -4,6 +4,7 @@
 #define DLC_TOOLS_DLC_SESSION_H
 
 #include "dlc/Frontend/MLIRGen.h"
+#include "dlc/Runtime/Engine.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/Timing.h"
@@ -28,6 +29,7 @@ struct CommonOptions {
   bool printIRAfterAll = false;
   bool fusion = true;
   int64_t threads = 1; // threads of the OpenMP loops
+  unsigned jitThreads = 0; // threads of the JIT's code generation (0: all)
   bool openmp = false;  // large ops become OpenMP loops (needs libomp)
   // The target's widest vector in f32 lanes, and the vector registers a
   // matmul/convolution kernel keeps as accumulators (dlc-register-tile).
@@ -70,6 +72,10 @@ public:
   const Model &model() const { return prog->models.front(); }
   const ModelInfo &info() const { return modelInfo; }
   mlir::TimingScope &timing() { return rootTiming; }
+  /// The JIT's options from the command line; `timing` nests its stages.
+  EngineOptions engineOptions(mlir::TimingScope *timing = nullptr) const {
+    return {options.threads, options.jitThreads, timing};
+  }
   /// Prints "dlc: error: ..." for errors that have no source location.
   static void error(const llvm::Twine &message);
 

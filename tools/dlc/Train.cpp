@@ -270,7 +270,7 @@ int dlc::runTrain() {
     return 1;
   mlir::TimingScope jit = s.timing().nest("JIT compile (LLVM -O2, codegen)");
   std::unique_ptr<Engine> engine =
-      Engine::create(s.module(), error, options.threads, &jit);
+      Engine::create(s.module(), error, s.engineOptions(&jit));
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
   Trainer trainer(s.info(), config, *engine);
@@ -388,7 +388,7 @@ int dlc::runCrossValidate() {
            1;
   if (!s.addTraining(config) || !s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
-  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, options.threads);
+  std::unique_ptr<Engine> engine = Engine::create(s.module(), error, s.engineOptions());
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
 

@@ -55,12 +55,20 @@ static cl::opt<int64_t> threads(
     cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::sub(compileCmd),
     cl::sub(predictCmd), cl::sub(cvCmd), cl::cat(category));
 
+static cl::opt<unsigned> jitThreads(
+    "jit-threads",
+    cl::desc("Threads of the JIT's LLVM code generation (default: all cores; "
+             "the generated code is the same for any N)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(trainCmd), cl::sub(predictCmd),
+    cl::sub(cvCmd), cl::sub(gradcheckCmd), cl::cat(category));
+
 CommonOptions commonOptions() {
   CommonOptions o;
   o.file = inputFile;
   o.timing = timing;
   o.printIRAfterAll = printIRAfterAll;
   o.fusion = !noFusion;
+  o.jitThreads = jitThreads;
   o.threads = threads > 0 ? int64_t(threads)
               : compileCmd   ? 1
                              : std::max<int64_t>(
@@ -100,6 +108,10 @@ int main(int argc, char **argv) {
     return 1;
   if (dlc::threads.getNumOccurrences() && dlc::threads < 1) {
     errs() << "dlc: error: --threads must be at least 1\n";
+    return 1;
+  }
+  if (dlc::jitThreads.getNumOccurrences() && dlc::jitThreads < 1) {
+    errs() << "dlc: error: --jit-threads must be at least 1\n";
     return 1;
   }
   if (dlc::trainCmd)

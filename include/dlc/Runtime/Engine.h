@@ -83,18 +83,24 @@ private:
   std::vector<void *> argPtrs;
 };
 
+struct EngineOptions {
+  /// Threads of the module's OpenMP loops (> 1 loads the OpenMP runtime).
+  int64_t threads = 1;
+  /// Threads of LLVM code generation (emitObjectsInParallel); 0: all cores.
+  /// The generated code is the same for any count.
+  unsigned codegenThreads = 0;
+  /// When given, gets the LLVM stages as nested scopes.
+  mlir::TimingScope *timing = nullptr;
+};
+
 class Engine {
 public:
   ~Engine();
   /// JIT-compiles `module` (LLVM dialect) at -O2 for the host CPU and its
-  /// features; `threads` > 1 loads the OpenMP runtime for its parallel
-  /// loops. Returns nullptr and sets `error` on failure.
-  /// Code generation runs on all cores (emitObjectsInParallel).
-  /// `timing`, when given, gets the LLVM stages as nested scopes.
+  /// features. Returns nullptr and sets `error` on failure.
   static std::unique_ptr<Engine> create(mlir::ModuleOp module,
                                         std::string &error,
-                                        int64_t threads = 1,
-                                        mlir::TimingScope *timing = nullptr);
+                                        const EngineOptions &options = {});
   /// Looks up a function lowered by dlc-lower-function-abi.
   bool lookup(llvm::StringRef name, Function &fn, std::string &error);
 

@@ -22,9 +22,10 @@ func.func @step(%x: memref<?x4xf32>) {
 // one iteration survives the next. Each slice is the body's bound (64 + 63
 // bytes) rounded up to the alignment (128), so the arena's bound counts
 // 3 x (64 + 63 + 63) bytes; 3 x (64 + 63) = 381 was 3 bytes short of the
-// 384 the slices use (a scan's gradient check wrote past its arena).
+// 384 the slices use (a scan's gradient check wrote past its arena). The
+// slices' slot counts 63 more, to align its start.
 // CHECK-LABEL: func.func @loop
-// CHECK-SAME: dlc.arena_bytes = array<i64: 570>
+// CHECK-SAME: dlc.arena_bytes = array<i64: 633>
 // CHECK: scf.for %[[IV:.*]] =
 // CHECK: %[[K:.*]] = arith.divsi
 // CHECK: %[[SLOT:.*]] = arith.muli %[[K]]
@@ -79,4 +80,77 @@ func.func @allocating_loop(%x: memref<?x4xf32>) {
     %0 = memref.alloc() : memref<16xf32>
   }
   return
+}
+
+// -----
+
+// Buffers whose lifetimes do not overlap share a slot: %a is dead after its
+// fill, so %b, of the same size, takes its place; %c, alive together with
+// %b, gets a slot of its own (sizes compare coefficient by coefficient, so
+// it could not have taken %a's either: 16 bytes against 16 b). The arena
+// holds two slots: (16 b + 63) + (16 + 63) bytes.
+// CHECK-LABEL: func.func @reuse
+// CHECK-SAME: dlc.arena_bytes = array<i64: 142, 16>
+// CHECK: %[[A:.*]] = memref.view %{{.*}}[%[[OFF0:.*]]][%{{.*}}] : memref<?xi8> to memref<?x4xf32>
+// CHECK: linalg.fill {{.*}} outs(%[[A]]
+// CHECK: %[[B:.*]] = memref.view %{{.*}}[%[[OFF0]]][%{{.*}}] : memref<?xi8> to memref<?x4xf32>
+// CHECK: %[[C:.*]] = memref.view %{{.*}}[%[[OFF1:.*]]][] : memref<?xi8> to memref<4xf32>
+// CHECK: linalg.fill {{.*}} outs(%[[B]]
+// CHECK: linalg.fill {{.*}} outs(%[[C]]
+// CHECK: memref.copy %[[C]]
+func.func @reuse(%x: memref<?x4xf32>, %out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %a = memref.alloc(%n) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<?x4xf32>)
+  %b = memref.alloc(%n) : memref<?x4xf32>
+  %c = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%b : memref<?x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%c : memref<4xf32>)
+  memref.copy %c, %out : memref<4xf32> to memref<4xf32>
+  return
+}
+
+// -----
+
+// A buffer is alive until the last use of anything derived from it (here a
+// collapsed view read inside a later loop), and a larger buffer never takes
+// a smaller one's slot: three slots, 64 + 64 + 256 bytes and 63 each.
+// CHECK-LABEL: func.func @alive_through_views
+// CHECK-SAME: dlc.arena_bytes = array<i64: 573>
+// CHECK-DAG: memref.view %{{.*}}[%[[OFF0:.*]]][] : memref<?xi8> to memref<2x8xf32>
+// CHECK-DAG: memref.view %{{.*}}[%[[OFF1:.*]]][] : memref<?xi8> to memref<16xf32>
+// CHECK-DAG: memref.view %{{.*}}[%[[OFF2:.*]]][] : memref<?xi8> to memref<64xf32>
+func.func @alive_through_views(%x: memref<?x4xf32>, %out: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<2x8xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<2x8xf32>)
+  %flat = memref.collapse_shape %a [[0, 1]] : memref<2x8xf32> into memref<16xf32>
+  %b = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%zero : f32) outs(%b : memref<16xf32>)
+  scf.for %i = %c0 to %c16 step %c1 {
+    %v = memref.load %flat[%i] : memref<16xf32>
+    memref.store %v, %out[%i] : memref<16xf32>
+  }
+  %big = memref.alloc() : memref<64xf32>
+  linalg.fill ins(%zero : f32) outs(%big : memref<64xf32>)
+  return
+}
+
+// -----
+
+// A buffer that escapes (returned) keeps its slot to the end.
+// CHECK-LABEL: func.func @escapes
+// CHECK-SAME: dlc.arena_bytes = array<i64: 254>
+func.func @escapes(%x: memref<?x4xf32>) -> memref<16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%zero : f32) outs(%a : memref<16xf32>)
+  %b = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%zero : f32) outs(%b : memref<16xf32>)
+  return %a : memref<16xf32>
 }

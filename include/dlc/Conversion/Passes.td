@@ -402,8 +402,12 @@ def PlanMemoryPass : Pass<"dlc-plan-memory", "ModuleOp"> {
   let description = [{
     After bufferization: every `memref.alloc` of a public function becomes
     a `memref.view` into a new last argument, `arena: memref<?xi8>`, at a
-    64-byte-aligned offset (bump allocation in program order, no reuse), so
-    that a call allocates nothing. Allocation sizes may depend on the
+    64-byte-aligned offset, so that a call allocates nothing. Buffers of
+    the function's body share slots when their lifetimes do not overlap: in
+    program order, a buffer takes the smallest free slot that holds it for
+    every batch size (a slot is free once the last use of its buffer,
+    through any value derived from it, has passed), else a new one; a
+    returned buffer keeps its slot. Allocation sizes may depend on the
     symbolic batch size (a `memref.dim` along a dynamic dimension); the arena's size
     is then a polynomial in the batch size `b`, recorded on the function as
     `dlc.arena_bytes = [c0, c1, ...]` (bytes <= c0 + c1 b + c2 b^2 ...).

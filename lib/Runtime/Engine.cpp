@@ -11,7 +11,6 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
-#include "llvm/Transforms/IPO/LoopExtractor.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -132,8 +131,7 @@ void dlc::initializeNativeTarget() {
 }
 
 llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
-                                    llvm::TargetMachine *targetMachine,
-                                    bool extractLoops) {
+                                    llvm::TargetMachine *targetMachine) {
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = false;
   tuning.LoopInterleaving = true;
@@ -151,12 +149,10 @@ llvm::Error dlc::optimizeLLVMModule(llvm::Module &module,
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm =
       pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
-  if (extractLoops) {
-    mpm.addPass(
-        llvm::createModuleToFunctionPassAdaptor(llvm::LoopSimplifyPass()));
-    mpm.addPass(llvm::LoopExtractorPass());
-  }
+  mpm.addPass(
+      llvm::createModuleToFunctionPassAdaptor(llvm::LoopSimplifyPass()));
   mpm.run(module, mam);
+  extractLargeLoops(module);
   return llvm::Error::success();
 }
 

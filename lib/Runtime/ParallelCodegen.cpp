@@ -1,11 +1,12 @@
 // Code generation of one optimized LLVM module as several object files, one
 // per thread. LLVM generates code function by function, and after loop
-// extraction (see optimizeLLVMModule) a train step is a hundred functions:
+// extraction (extractLargeLoops) a large train step is a hundred functions:
 // they are split into parts of about equal size, each part is compiled in
 // its own LLVMContext (a context is not thread-safe), and the JIT links the
 // objects together.
 #include "dlc/Runtime/Engine.h"
 
+#include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -14,13 +15,42 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/SmallVectorMemoryBuffer.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/CodeExtractor.h"
 
 #include <algorithm>
 #include <numeric>
 #include <thread>
 
 using namespace llvm;
+
+void dlc::extractLargeLoops(Module &module) {
+  constexpr unsigned minFunction = 2000, minLoop = 32;
+  SmallVector<llvm::Function *> large;
+  for (llvm::Function &f : module)
+    if (!f.isDeclaration() && f.getInstructionCount() >= minFunction)
+      large.push_back(&f);
+  for (llvm::Function *f : large) {
+    DominatorTree dominators(*f);
+    LoopInfo loops(dominators);
+    // A loop that is the whole function stays.
+    if (loops.getTopLevelLoops().size() < 2)
+      continue;
+    SmallVector<Loop *> topLevel(loops.begin(), loops.end());
+    for (Loop *loop : topLevel) {
+      size_t size = 0;
+      for (BasicBlock *block : loop->blocks())
+        size += block->size();
+      if (size < minLoop || !loop->isLoopSimplifyForm())
+        continue;
+      // The extractor updates the dominator tree; the other loops' blocks
+      // are untouched.
+      CodeExtractorAnalysisCache cache(*f);
+      CodeExtractor(loop->getBlocks(), &dominators).extractCodeRegion(cache);
+    }
+  }
+}
 
 /// Whether every definition of `module` can live in any part: no aliases,
 /// comdats or appending globals (llvm.global_ctors), which tie definitions

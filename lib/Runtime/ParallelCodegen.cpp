@@ -117,11 +117,17 @@ dlc::emitObjectsInParallel(Module &module,
     owner[f->getName()] = part;
   }
 
-  // Every part must see the others' definitions: internal symbols become
-  // hidden external ones (the names are unique in the module), and unnamed
-  // globals get names.
+  // Every part must see the others' functions: internal ones become hidden
+  // external ones (the names are unique in the module). Internal constants
+  // (OpenMP's location strings) stay internal, a copy in every part: no
+  // part then reads data from another's object, whose distance the linker
+  // does not choose (a call too far away goes through a stub; a load has
+  // none).
   for (GlobalValue &g : module.global_values()) {
     if (g.isDeclaration() || !g.hasLocalLinkage())
+      continue;
+    if (auto *variable = dyn_cast<GlobalVariable>(&g);
+        variable && variable->isConstant())
       continue;
     if (!g.hasName())
       g.setName("dlc.global");
@@ -133,7 +139,8 @@ dlc::emitObjectsInParallel(Module &module,
   WriteBitcodeToFile(module, os);
 
   // Each part parses the module into its own context and keeps its own
-  // definitions (the global variables stay in part 0).
+  // definitions (the global variables stay in part 0, the internal
+  // constants in every part).
   std::vector<std::unique_ptr<MemoryBuffer>> results(parts);
   std::vector<std::string> failures(parts);
   auto compilePart = [&](unsigned part) {
@@ -151,7 +158,7 @@ dlc::emitObjectsInParallel(Module &module,
         f.deleteBody();
     if (part != 0)
       for (GlobalVariable &g : m.globals())
-        if (g.hasInitializer()) {
+        if (g.hasInitializer() && !g.hasLocalLinkage()) {
           g.setInitializer(nullptr);
           g.setLinkage(GlobalValue::ExternalLinkage);
         }

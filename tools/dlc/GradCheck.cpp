@@ -2,12 +2,16 @@
 // central finite differences, both run through the JIT.
 #include "Commands.h"
 
+#include "dlc/Dialect/DLC/IR/DLCOps.h"
 #include "dlc/Runtime/Engine.h"
 #include "dlc/Runtime/Random.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 using namespace llvm;
 using namespace dlc;
@@ -31,10 +35,48 @@ static std::vector<int64_t> concrete(std::vector<int64_t> shape) {
   return shape;
 }
 
+/// The inputs that hold class labels, with their number of classes: the
+/// labels of a cross_entropy or one_hot that reads an input of the loss
+/// directly. The random point gives them class indices; any other value
+/// (0.3, or -1) selects no class, and the loss is then a different
+/// function than the one trained.
+static std::map<size_t, int64_t> labelInputs(mlir::ModuleOp module,
+                                             const ModelInfo &info) {
+  std::map<size_t, int64_t> classes;
+  module.walk([&](mlir::Operation *op) {
+    mlir::Value labels;
+    int64_t count = 0;
+    if (auto ce = dyn_cast<mlir::dlc::CrossEntropyOp>(op)) {
+      labels = ce.getLabels();
+      count = cast<mlir::RankedTensorType>(ce.getLogits().getType())
+                  .getShape()
+                  .back();
+    } else if (auto oneHot = dyn_cast<mlir::dlc::OneHotOp>(op)) {
+      labels = oneHot.getLabels();
+      count = oneHot.getClasses();
+    } else {
+      return;
+    }
+    auto arg = dyn_cast<mlir::BlockArgument>(labels);
+    auto func = arg ? dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp())
+                    : nullptr;
+    if (!func || !func->hasAttr("dlc.loss") || count <= 0 ||
+        mlir::ShapedType::isDynamic(count))
+      return;
+    size_t n = arg.getArgNumber();
+    if (n >= info.params.size() && n - info.params.size() < info.inputs.size())
+      classes[n - info.params.size()] = count;
+  });
+  return classes;
+}
+
 int dlc::runGradcheck() {
   CommonOptions options = commonOptions();
   Session s(options);
-  if (!s.load() || !s.addGradients() || !s.lowerToLinalg() || !s.lowerToLLVM())
+  if (!s.load())
+    return 1;
+  std::map<size_t, int64_t> labels = labelInputs(s.module(), s.info());
+  if (!s.addGradients() || !s.lowerToLinalg() || !s.lowerToLLVM())
     return 1;
   const ModelInfo &info = s.info();
   if (!info.isF64)
@@ -44,12 +86,21 @@ int dlc::runGradcheck() {
   std::unique_ptr<Engine> engine = Engine::create(s.module(), error, s.engineOptions());
   if (!engine)
     return Session::error("JIT compilation failed: " + error), 1;
-  Function loss, grad;
-  if (!engine->lookup(info.name + "_loss", loss, error) ||
-      !engine->lookup(info.name + "_loss_grad", grad, error))
+  // The loss function returns one loss per objective; objective k's
+  // gradient function (`_loss_grad`, `_loss_grad1`, ...) returns its loss
+  // and the gradients of its group's parameters.
+  size_t numObjectives = info.objectives.size();
+  Function loss;
+  std::vector<Function> grad(numObjectives);
+  if (!engine->lookup(info.name + "_loss", loss, error))
     return Session::error(error), 1;
+  for (size_t k = 0; k < numObjectives; ++k)
+    if (!engine->lookup(info.name + "_loss_grad" + (k ? std::to_string(k) : ""),
+                        grad[k], error))
+      return Session::error(error), 1;
 
-  // A random point: parameters and inputs ~ N(0, 1) / 2.
+  // A random point: parameters and inputs ~ N(0, 1) / 2, labels uniform
+  // over their classes.
   Random rng(gcSeed);
   std::vector<Buffer> params, inputs;
   for (const ParamInfo &p : info.params)
@@ -62,53 +113,65 @@ int dlc::runGradcheck() {
     for (Buffer &b : *group)
       for (int64_t i = 0; i < b.numElements(); ++i)
         b.set(i, 0.5 * rng.normal());
+  for (auto [input, count] : labels)
+    for (int64_t i = 0; i < inputs[input].numElements(); ++i)
+      inputs[input].set(i, std::min<int64_t>(count - 1, rng.uniform() * count));
   if (info.usesDropout)
     inputs.back().set(0, 3.0);
 
-  Buffer lossOut({}, info.isF64), lossOut2({}, info.isF64);
-  std::vector<Buffer> grads;
-  for (const ParamInfo &p : info.params)
-    grads.emplace_back(p.shape, info.isF64);
   std::vector<Buffer *> args;
   for (Buffer &b : params)
     args.push_back(&b);
   for (Buffer &b : inputs)
     args.push_back(&b);
-  std::vector<Buffer *> lossArgs = args, gradArgs = args;
-  lossArgs.push_back(&lossOut);
-  gradArgs.push_back(&lossOut2);
-  for (Buffer &g : grads)
-    gradArgs.push_back(&g);
+  std::vector<Buffer> losses;
+  for (size_t k = 0; k < numObjectives; ++k)
+    losses.emplace_back(std::vector<int64_t>{}, info.isF64);
+  std::vector<Buffer *> lossArgs = args;
+  for (Buffer &l : losses)
+    lossArgs.push_back(&l);
   loss.bind(lossArgs, gcBatch);
-  grad.bind(gradArgs, gcBatch);
-  grad.call();
 
-  auto evalLoss = [&] {
-    loss.call();
-    return lossOut.get(0);
-  };
   double h = info.isF64 ? 1e-6 : 1e-3;
   double worst = 0;
-  for (size_t k = 0; k < params.size(); ++k) {
-    double paramWorst = 0;
-    for (int64_t i = 0; i < params[k].numElements(); ++i) {
-      double v = params[k].get(i);
-      params[k].set(i, v + h);
-      double up = evalLoss();
-      params[k].set(i, v - h);
-      double down = evalLoss();
-      params[k].set(i, v);
-      double fd = (up - down) / (2 * h);
-      double g = grads[k].get(i);
-      double err = std::abs(g - fd) / std::max(1.0, std::abs(fd));
-      if (!std::isfinite(g) || !std::isfinite(fd))
-        err = INFINITY;
-      paramWorst = std::max(paramWorst, err);
+  for (size_t k = 0; k < numObjectives; ++k) {
+    const std::vector<size_t> &group = info.objectives[k];
+    Buffer gradLoss({}, info.isF64);
+    std::vector<Buffer> grads;
+    for (size_t p : group)
+      grads.emplace_back(info.params[p].shape, info.isF64);
+    std::vector<Buffer *> gradArgs = args;
+    gradArgs.push_back(&gradLoss);
+    for (Buffer &g : grads)
+      gradArgs.push_back(&g);
+    grad[k].bind(gradArgs, gcBatch);
+    grad[k].call();
+    auto evalLoss = [&] {
+      loss.call();
+      return losses[k].get(0);
+    };
+    for (auto [j, p] : llvm::enumerate(group)) {
+      Buffer &param = params[p];
+      double paramWorst = 0;
+      for (int64_t i = 0; i < param.numElements(); ++i) {
+        double v = param.get(i);
+        param.set(i, v + h);
+        double up = evalLoss();
+        param.set(i, v - h);
+        double down = evalLoss();
+        param.set(i, v);
+        double fd = (up - down) / (2 * h);
+        double g = grads[j].get(i);
+        double err = std::abs(g - fd) / std::max(1.0, std::abs(fd));
+        if (!std::isfinite(g) || !std::isfinite(fd))
+          err = INFINITY;
+        paramWorst = std::max(paramWorst, err);
+      }
+      outs() << fmt::format("param {:<12} {:>6} elements  max error {:.3e}\n",
+                            info.params[p].name, param.numElements(),
+                            paramWorst);
+      worst = std::max(worst, paramWorst);
     }
-    outs() << fmt::format("param {:<12} {:>6} elements  max error {:.3e}\n",
-                          info.params[k].name, params[k].numElements(),
-                          paramWorst);
-    worst = std::max(worst, paramWorst);
   }
   bool ok = worst < gcTolerance;
   outs() << fmt::format("gradcheck {}: max error {:.3e} (tolerance {:.1e})\n",

@@ -89,7 +89,8 @@ LogicalResult readInitializer(FunctionGen &fg, const Expr &e, ParamInfo &p) {
 
 namespace dlc {
 OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
-                                     MLIRContext *ctx, ModelInfo &info) {
+                                     MLIRContext *ctx, ModelInfo &info,
+                                     bool promoteToF64) {
   ctx->getOrLoadDialect<DLCDialect>();
   ctx->getOrLoadDialect<func::FuncDialect>();
   OpBuilder b(ctx);
@@ -164,6 +165,8 @@ OwningOpRef<ModuleOp> generateModule(const Program &program, const Model &model,
         << "model '" << model.name << "' has no inputs";
     return nullptr;
   }
+  if (promoteToF64)
+    elementType = b.getF64Type();
   info.isF64 = elementType.isF64();
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(locOf(model.loc));

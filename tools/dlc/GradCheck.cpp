@@ -28,6 +28,12 @@ static cl::opt<double>
                 cl::desc("Largest accepted error |g - fd| / max(1, |fd|)"),
                 cl::init(1e-6), cl::sub(gradcheckCmd), cl::cat(category));
 
+static cl::opt<bool> gcKeepF32(
+    "keep-f32",
+    cl::desc("Check an f32 model in f32 (by default it is built in f64: f32 "
+             "central differences err by 1e-4 and more, over the tolerance)"),
+    cl::sub(gradcheckCmd), cl::cat(category));
+
 static std::vector<int64_t> concrete(std::vector<int64_t> shape) {
   for (int64_t &d : shape)
     if (d < 0)
@@ -72,6 +78,7 @@ static std::map<size_t, int64_t> labelInputs(mlir::ModuleOp module,
 
 int dlc::runGradcheck() {
   CommonOptions options = commonOptions();
+  options.promoteToF64 = !gcKeepF32;
   Session s(options);
   if (!s.load())
     return 1;
@@ -80,8 +87,9 @@ int dlc::runGradcheck() {
     return 1;
   const ModelInfo &info = s.info();
   if (!info.isF64)
-    errs() << "dlc: warning: gradcheck of an f32 model is imprecise; declare "
-              "the model in f64\n";
+    errs() << "dlc: warning: gradcheck in f32 is imprecise (central "
+              "differences err by 1e-4 and more); drop --keep-f32 to check "
+              "in f64\n";
   std::string error;
   std::unique_ptr<Engine> engine = Engine::create(s.module(), error, s.engineOptions());
   if (!engine)

@@ -63,7 +63,8 @@ bool Session::load() {
         << "the file defines no model";
     return false;
   }
-  moduleOp = generateModule(*prog, prog->models.front(), &ctx, modelInfo);
+  moduleOp = generateModule(*prog, prog->models.front(), &ctx, modelInfo,
+                            options.promoteToF64);
   return static_cast<bool>(moduleOp);
 }
 

@@ -28,6 +28,7 @@ struct CommonOptions {
   bool timing = false;
   bool printIRAfterAll = false;
   bool fusion = true;
+  bool promoteToF64 = false; // build an f32 model in f64 (gradcheck)
   int64_t threads = 1; // threads of the OpenMP loops
   unsigned jitThreads = 0; // threads of the JIT's code generation (0: all)
   bool openmp = false;  // large ops become OpenMP loops (needs libomp)

@@ -25,7 +25,7 @@ cl::SubCommand predictCmd("predict",
                           "Run a trained model's output on new inputs");
 cl::SubCommand gradcheckCmd(
     "gradcheck", "Check the autodiff gradient of a model's loss against "
-                 "central finite differences (use f64 models)");
+                 "central finite differences, in f64 (f32 models promoted)");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dlg>"),
                                       cl::Required, cl::sub(trainCmd),

@@ -55,11 +55,13 @@ struct ModelInfo {
 
 /// Builds `<model>_loss` (marked `dlc.loss`: params then inputs -> loss) and,
 /// when the model declares an output, `<model>_predict` (params, first input
-/// -> output). Reports located errors and returns nullptr on failure.
+/// -> output). `promoteToF64` builds an f32 model in f64 (gradcheck).
+/// Reports located errors and returns nullptr on failure.
 mlir::OwningOpRef<mlir::ModuleOp> generateModule(const Program &program,
                                                  const Model &model,
                                                  mlir::MLIRContext *context,
-                                                 ModelInfo &info);
+                                                 ModelInfo &info,
+                                                 bool promoteToF64 = false);
 
 /// An optimizer and its hyper-parameters (PyTorch's defaults).
 struct OptimizerSettings {

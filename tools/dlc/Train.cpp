@@ -375,6 +375,13 @@ int dlc::runCrossValidate() {
            "of the output";
     return 1;
   }
+  if (s.info().inputs.size() < 2) {
+    mlir::emitError(toLocation(&s.context(), s.program(), s.model().loc))
+        << "model '" << s.info().name
+        << "' has no target input: cross-validation compares the output "
+           "with a target (the model's second input)";
+    return 1;
+  }
   Dataset all;
   std::string source, target, error;
   bool fromBlock;

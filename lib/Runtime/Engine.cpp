@@ -3,6 +3,7 @@
 // through the memref C interface with descriptors prepared once.
 #include "dlc/Runtime/Engine.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -12,7 +13,6 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
@@ -270,31 +270,38 @@ std::unique_ptr<Engine> Engine::create(mlir::ModuleOp module,
       return nullptr;
     }
   }
+  // Every function planned by dlc-plan-memory (those with a C interface),
+  // with its working memory; looking them up here links the objects, so
+  // that the link is done (and timed) once, not at the first call.
   auto result = std::unique_ptr<Engine>(new Engine());
   result->jit = std::move(*jit);
-  // The working memory of each function, recorded by dlc-plan-memory.
-  module.walk([&](mlir::Operation *op) {
-    auto name = op->getAttrOfType<mlir::StringAttr>("sym_name");
-    auto arena = op->getAttrOfType<mlir::DenseI64ArrayAttr>("dlc.arena_bytes");
-    if (name && arena)
-      result->arenas[name.getValue()] =
-          std::vector<int64_t>(arena.asArrayRef().begin(), arena.asArrayRef().end());
-  });
+  for (auto func : module.getOps<mlir::LLVM::LLVMFuncOp>()) {
+    auto arena = func->getAttrOfType<mlir::DenseI64ArrayAttr>("dlc.arena_bytes");
+    // (The C-interface wrappers carry their function's attributes.)
+    if (!arena || func.getName().starts_with("_mlir_ciface_"))
+      continue;
+    auto packed =
+        result->jit->lookup(("_mlir__mlir_ciface_" + func.getName()).str());
+    if (!packed) {
+      error = llvm::toString(packed.takeError());
+      return nullptr;
+    }
+    result->functions[func.getName()] = {
+        packed->toPtr<void (*)(void **)>(),
+        std::vector<int64_t>(arena.asArrayRef().begin(),
+                             arena.asArrayRef().end())};
+  }
   return result;
 }
 
 bool Engine::lookup(llvm::StringRef name, Function &fn, std::string &error) {
-  auto packed = jit->lookup(("_mlir__mlir_ciface_" + name).str());
-  if (!packed) {
-    error = llvm::toString(packed.takeError());
+  auto it = functions.find(name);
+  if (it == functions.end()) {
+    error = ("no compiled function '" + name + "' with planned working memory")
+                .str();
     return false;
   }
-  fn.packed = packed->toPtr<void (*)(void **)>();
-  auto arena = arenas.find(name);
-  if (arena == arenas.end()) {
-    error = ("function '" + name + "' has no planned working memory").str();
-    return false;
-  }
-  fn.arenaCoefficients = arena->second;
+  fn.packed = it->second.packed;
+  fn.arenaCoefficients = it->second.arenaCoefficients;
   return true;
 }

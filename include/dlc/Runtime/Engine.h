@@ -101,13 +101,18 @@ public:
   static std::unique_ptr<Engine> create(mlir::ModuleOp module,
                                         std::string &error,
                                         const EngineOptions &options = {});
-  /// Looks up a function lowered by dlc-lower-function-abi.
+  /// Looks up a function lowered by dlc-lower-function-abi (linked when the
+  /// engine was created).
   bool lookup(llvm::StringRef name, Function &fn, std::string &error);
 
 private:
   Engine();
+  struct Compiled {
+    void (*packed)(void **);
+    std::vector<int64_t> arenaCoefficients;
+  };
   std::unique_ptr<llvm::orc::LLJIT> jit;
-  llvm::StringMap<std::vector<int64_t>> arenas;
+  llvm::StringMap<Compiled> functions;
 };
 
 /// Initializes the LLVM native target once per process.
@@ -126,7 +131,7 @@ llvm::Error optimizeLLVMModule(llvm::Module &module,
 /// form) of a function of at least 2,000 instructions into a function of
 /// its own. LLVM's code generation of a function grows faster than its size
 /// (loop strength reduction: 0.13 s over the GAN's one 9,000-instruction
-/// step, 0.03 s over the same loops as functions), and functions can be
+/// step, 0.03 s over its loops as 62 functions), and functions can be
 /// compiled in parallel (emitObjectsInParallel). Small functions stay
 /// whole: a call per loop cost the 80 x 4 linear regression's 0.21 us step
 /// 5%.

@@ -79,6 +79,16 @@ bool allocates(Operation *op) {
       .wasInterrupted();
 }
 
+/// The bytes of a loop's slices, one per iteration, for a body of `body`
+/// bytes: each slice starts at a multiple of the alignment, its stride the
+/// body's bound rounded up (placeSlices), up to kAlignment - 1 more.
+Polynomial sliceBytes(Polynomial body, int64_t trips) {
+  body[0] += kAlignment - 1;
+  Polynomial slices;
+  addScaled(slices, body, trips);
+  return slices;
+}
+
 /// The bytes one execution of `block` allocates (a bound), checking that
 /// every allocation can be planned.
 FailureOr<Polynomial> analyze(Block &block) {
@@ -105,11 +115,7 @@ FailureOr<Polynomial> analyze(Block &block) {
       FailureOr<Polynomial> body = analyze(*loop.getBody());
       if (failed(body))
         return failure();
-      // Each iteration's slice starts at a multiple of the alignment: its
-      // stride is the body's bound rounded up (place), up to
-      // kAlignment - 1 more per iteration.
-      (*body)[0] += kAlignment - 1;
-      addScaled(total, *body, *trips);
+      addScaled(total, sliceBytes(*body, *trips), 1);
     } else if (isa<memref::AllocaOp, memref::ReallocOp>(op)) {
       return op.emitError("cannot plan this allocation");
     } else if (op.getNumRegions() > 0) {
@@ -274,12 +280,9 @@ Polynomial placeReusing(Block &entry, Value arena, Value batch) {
     } else if (auto loop = dyn_cast<scf::ForOp>(op);
                loop && allocates(loop)) {
       Polynomial body = *analyze(*loop.getBody());
-      Polynomial slices;
-      body[0] += kAlignment - 1;
-      addScaled(slices, body, *tripCount(loop));
-      Polynomial offset = addSlot(slices, forever).offset;
+      Polynomial offset =
+          addSlot(sliceBytes(body, *tripCount(loop)), forever).offset;
       OpBuilder b(loop);
-      body[0] -= kAlignment - 1;
       placeSlices(loop, arena, evaluate(b, loop.getLoc(), offset, batch),
                   evaluate(b, loop.getLoc(), body, batch), batch);
     }
@@ -289,8 +292,7 @@ Polynomial placeReusing(Block &entry, Value arena, Value batch) {
 
 LogicalResult planFunction(func::FuncOp func) {
   Block &entry = func.getBody().front();
-  FailureOr<Polynomial> bound = analyze(entry);
-  if (failed(bound))
+  if (failed(analyze(entry))) // every allocation can be planned
     return failure();
 
   MLIRContext *ctx = func.getContext();

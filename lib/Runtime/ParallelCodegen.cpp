@@ -1,9 +1,9 @@
 // Code generation of one optimized LLVM module as several object files, one
 // per thread. LLVM generates code function by function, and after loop
-// extraction (extractLargeLoops) a large train step is a hundred functions:
-// they are split into parts of about equal size, each part is compiled in
-// its own LLVMContext (a context is not thread-safe), and the JIT links the
-// objects together.
+// extraction (extractLargeLoops) a large train step is tens of functions
+// (the GAN's, 62): they are split into parts of about equal size, each part
+// is compiled in its own LLVMContext (a context is not thread-safe), and
+// the JIT links the objects together.
 #include "dlc/Runtime/Engine.h"
 
 #include "llvm/Analysis/LoopInfo.h"
@@ -93,11 +93,11 @@ dlc::emitObjectsInParallel(Module &module,
     if (!f.isDeclaration())
       functions.push_back({f.getInstructionCount(), &f});
   unsigned parts = std::min<size_t>(std::max(threads, 1u), functions.size());
-  std::vector<std::unique_ptr<MemoryBuffer>> objects;
   if (parts <= 1 || !isSplittable(module)) {
     auto object = emitObject(module, builder, "dlc.o");
     if (!object)
       return object.takeError();
+    std::vector<std::unique_ptr<MemoryBuffer>> objects;
     objects.push_back(std::move(*object));
     return objects;
   }

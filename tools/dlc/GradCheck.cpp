@@ -66,8 +66,7 @@ static std::map<size_t, int64_t> labelInputs(mlir::ModuleOp module,
     auto arg = dyn_cast<mlir::BlockArgument>(labels);
     auto func = arg ? dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp())
                     : nullptr;
-    if (!func || !func->hasAttr("dlc.loss") || count <= 0 ||
-        mlir::ShapedType::isDynamic(count))
+    if (!func || !func->hasAttr("dlc.loss") || count <= 0) // or dynamic
       return;
     size_t n = arg.getArgNumber();
     if (n >= info.params.size() && n - info.params.size() < info.inputs.size())

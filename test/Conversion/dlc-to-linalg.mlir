@@ -198,3 +198,30 @@ func.func @conv_wide(%x: tensor<?x3x32x32xf32>, %w: tensor<8x3x3x3xf32>) -> tens
       : tensor<?x3x32x32xf32>, tensor<8x3x3x3xf32>
   return %0 : tensor<?x8x32x32xf32>
 }
+
+// -----
+
+// cross_entropy reads each row's shifted logit at its label (tensor.extract
+// in the body) instead of summing a one-hot product over the classes; a
+// label that is no class contributes 0 (as one_hot matches nowhere).
+// CHECK-LABEL: func @cross_entropy
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%arg1, %{{.*}} : tensor<?xf32>, tensor<?x1xf32>)
+// CHECK: %[[LO:.*]] = arith.cmpf oge
+// CHECK: %[[HI:.*]] = arith.cmpf olt
+// CHECK: %[[IN:.*]] = arith.andi %[[LO]], %[[HI]]
+// CHECK: %[[SAFE:.*]] = arith.select %[[IN]]
+// CHECK: %[[K:.*]] = arith.fptosi %[[SAFE]]
+// CHECK: %[[KF:.*]] = arith.sitofp %[[K]]
+// CHECK: %[[INT:.*]] = arith.cmpf oeq, %[[KF]]
+// CHECK: %[[VALID:.*]] = arith.andi %[[IN]], %[[INT]]
+// CHECK: %[[COL:.*]] = arith.select %[[VALID]], %[[K]]
+// CHECK: %[[COLI:.*]] = arith.index_cast %[[COL]]
+// CHECK: %[[ROW:.*]] = linalg.index 0
+// CHECK: tensor.extract %{{.*}}[%[[ROW]], %[[COLI]]] : tensor<?x10xf32>
+// CHECK: math.log
+// CHECK: arith.select %[[VALID]]
+// CHECK-NOT: linalg.index 1
+func.func @cross_entropy(%z: tensor<?x10xf32>, %y: tensor<?xf32>) -> tensor<f32> {
+  %0 = dlc.cross_entropy %z, %y : tensor<?x10xf32>, tensor<?xf32>
+  return %0 : tensor<f32>
+}

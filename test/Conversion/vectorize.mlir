@@ -169,18 +169,59 @@ func.func @batch_sum(%x: tensor<?xf32>, %init: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// An input read at a constant index (not along the loop, not broadcast as a
-// scalar) keeps the sum a linalg op.
-// CHECK-LABEL: func @batch_sum_constant_index
-// CHECK-NOT: scf.for
-// CHECK: linalg.generic
-func.func @batch_sum_constant_index(%x: tensor<?xf32>, %b: tensor<1xf32>, %init: tensor<f32>) -> tensor<f32> {
-  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
-      ins(%x, %b : tensor<?xf32>, tensor<1xf32>) outs(%init : tensor<f32>) {
-  ^bb0(%in: f32, %c: f32, %out: f32):
-    %a = arith.addf %in, %c : f32
-    %s = arith.addf %out, %a : f32
+// Inputs read along the loop through a unit dimension (a row's [?, 1]
+// sum) or at a constant index, and the loop's index in the body (a
+// cross-entropy picking each row's label), follow the scf.for's index.
+// CHECK-LABEL: func @batch_sum_indexed
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK-DAG: tensor.extract %arg0[%[[I]]]
+// CHECK-DAG: tensor.extract %arg1[%[[I]], %[[C0]]]
+// CHECK-DAG: tensor.extract %arg2[%[[C0]]]
+// CHECK: %[[K:.*]] = arith.fptosi
+// CHECK: %[[KI:.*]] = arith.index_cast %[[K]]
+// CHECK: tensor.extract %arg3[%[[I]], %[[KI]]]
+// CHECK: arith.addf %{{.*}} fastmath<reassoc>
+// CHECK-NOT: linalg.generic
+func.func @batch_sum_indexed(%y: tensor<?xf32>, %total: tensor<?x1xf32>, %b: tensor<1xf32>, %z: tensor<?x10xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0, 0)>, affine_map<(d0) -> (0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%y, %total, %b : tensor<?xf32>, tensor<?x1xf32>, tensor<1xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%label: f32, %t: f32, %c: f32, %out: f32):
+    %i = linalg.index 0 : index
+    %k = arith.fptosi %label : f32 to i64
+    %ki = arith.index_cast %k : i64 to index
+    %v = tensor.extract %z[%i, %ki] : tensor<?x10xf32>
+    %a = arith.subf %v, %t : f32
+    %d = arith.addf %a, %c : f32
+    %s = arith.addf %out, %d : f32
     linalg.yield %s : f32
   } -> tensor<f32>
   return %r : tensor<f32>
+}
+
+// -----
+
+// A row op that reads its indices (a one-hot target in a cross-entropy's
+// gradient) is vectorized a row at a time too: the class index a vector
+// of steps.
+// CHECK-LABEL: func @row_with_index
+// CHECK: scf.for
+// CHECK: vector.step
+// CHECK: arith.cmpf oeq
+// CHECK: vector.transfer_write
+func.func @row_with_index(%y: tensor<?xf32>, %p: tensor<?x10xf32>, %init: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n)>, affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %p : tensor<?xf32>, tensor<?x10xf32>) outs(%init : tensor<?x10xf32>) {
+  ^bb0(%label: f32, %prob: f32, %o: f32):
+    %k = linalg.index 1 : index
+    %ki = arith.index_cast %k : index to i64
+    %kf = arith.sitofp %ki : i64 to f32
+    %hit = arith.cmpf oeq, %label, %kf : f32
+    %one = arith.constant 1.0 : f32
+    %zero = arith.constant 0.0 : f32
+    %t = arith.select %hit, %one, %zero : f32
+    %g = arith.subf %prob, %t : f32
+    linalg.yield %g : f32
+  } -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
 }

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -260,21 +261,73 @@ struct LogSoftmaxDecomposition : OpConversionPattern<LogSoftmaxOp> {
   }
 };
 
-/// cross_entropy(z, y) = -mean_i(sum_k(one_hot(y)[i, k] * log_softmax(z)[i, k])).
+/// cross_entropy(z, y) = -mean_i(log_softmax(z)[i, y_i]): each row's
+/// log-probability is read at its label's index, not summed against a
+/// one-hot row (a sum of ten products per row, in order, where one term is
+/// not zero). A label that names no class (not an integer in [0, classes)),
+/// which one_hot would match nowhere, contributes 0 as before.
 struct CrossEntropyDecomposition : OpConversionPattern<CrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(CrossEntropyOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value z = adaptor.getLogits();
+    MLIRContext *ctx = op.getContext();
+    Value z = adaptor.getLogits(), labels = adaptor.getLabels();
     int64_t classes = op.getLogits().getType().getDimSize(1);
-    Value logp = logSoftmax(rewriter, loc, z, 1);
-    Value target = OneHotOp::create(rewriter, loc, adaptor.getLabels(), classes);
-    Value picked = SumOp::create(rewriter, loc,
-                                 MulOp::create(rewriter, loc, target, logp),
-                                 ArrayRef<int64_t>{1}, false);
-    Value mean = MeanOp::create(rewriter, loc, picked, ArrayRef<int64_t>{}, false);
+    Value shifted = shiftedByMax(rewriter, loc, z, 1);
+    Value total = SumOp::create(rewriter, loc,
+                                ExpOp::create(rewriter, loc, shifted),
+                                ArrayRef<int64_t>{1}, true);
+    auto labelsType = cast<RankedTensorType>(labels.getType());
+    Type elementType = cast<RankedTensorType>(z.getType()).getElementType();
+    Type labelType = labelsType.getElementType();
+    auto pickedType =
+        RankedTensorType::get(labelsType.getShape(), elementType);
+    Value init = createEmpty(rewriter, loc, pickedType,
+                             dynamicSizesOf(rewriter, loc, labels));
+    AffineExpr row = getAffineDimExpr(0, ctx);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(1, 0, {row}, ctx),
+        AffineMap::get(1, 0, {row, getAffineConstantExpr(0, ctx)}, ctx),
+        AffineMap::get(1, 0, {row}, ctx)};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{pickedType}, ValueRange{labels, total},
+        ValueRange{init}, maps, ArrayRef{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value y = args[0];
+          // In range first: fptosi of NaN or of a huge label is poison.
+          Value inRange = arith::AndIOp::create(
+              b, l,
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, y,
+                                    floatConstant(b, l, labelType, 0.0)),
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, y,
+                                    floatConstant(b, l, labelType, classes)));
+          Value safe = arith::SelectOp::create(
+              b, l, inRange, y, floatConstant(b, l, labelType, 0.0));
+          Value k = arith::FPToSIOp::create(b, l, b.getI64Type(), safe);
+          Value integral = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OEQ,
+              arith::SIToFPOp::create(b, l, labelType, k), y);
+          Value valid = arith::AndIOp::create(b, l, inRange, integral);
+          Value column = arith::IndexCastOp::create(
+              b, l, b.getIndexType(),
+              arith::SelectOp::create(
+                  b, l, valid, k,
+                  arith::ConstantIntOp::create(b, l, b.getI64Type(), 0)));
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value logit =
+              tensor::ExtractOp::create(b, l, shifted, ValueRange{i, column});
+          Value logProb = arith::SubFOp::create(
+              b, l, logit, math::LogOp::create(b, l, args[1]));
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, valid, logProb,
+                                      floatConstant(b, l, elementType, 0.0))
+                  .getResult());
+        });
+    Value mean = MeanOp::create(rewriter, loc, generic.getResult(0),
+                                ArrayRef<int64_t>{}, false);
     rewriter.replaceOpWithNewOp<NegOp>(op, mean);
     return success();
   }

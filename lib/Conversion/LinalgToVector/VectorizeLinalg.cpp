@@ -33,7 +33,7 @@ constexpr int64_t kMaxVectorElements = 256;
 /// a softmax or cross-entropy, which LLVM leaves scalar), other than a
 /// contraction (dlc-register-tile's).
 bool isRowVectorizable(linalg::LinalgOp op) {
-  if (!isa<linalg::GenericOp>(op) || op.hasIndexSemantics() || isMulAdd(op))
+  if (!isa<linalg::GenericOp>(op) || isMulAdd(op))
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t points = staticPoints(ranges);
@@ -46,15 +46,17 @@ bool isRowVectorizable(linalg::LinalgOp op) {
 bool isBatchSum(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic || op.getNumLoops() != 1 || op.getNumReductionLoops() != 1 ||
-      !op.hasDynamicShape() || op.hasIndexSemantics() ||
-      op.getNumDpsInits() != 1 || op.getRank(op.getDpsInitOperand(0)) != 0)
+      !op.hasDynamicShape() || op.getNumDpsInits() != 1 || op.getRank(op.getDpsInitOperand(0)) != 0)
     return false;
   bool alongLoop = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(input);
     if (map.isIdentity())
       alongLoop = true;
-    else if (map.getNumResults() != 0)
+    // Broadcast, or along the loop through unit dimensions ([?, 1]).
+    else if (!llvm::all_of(map.getResults(), [](AffineExpr e) {
+               return isa<AffineDimExpr>(e) || isa<AffineConstantExpr>(e);
+             }))
       return false;
   }
   Value out = generic.getBlock()->getArguments().back();
@@ -87,14 +89,27 @@ void sumInRegisters(IRRewriter &rewriter, linalg::GenericOp op) {
       rewriter, loc, zero, n, one, ValueRange{start},
       [&](OpBuilder &b, Location l, Value i, ValueRange carried) {
         IRMapping map;
-        for (OpOperand *input : op.getDpsInputOperands())
+        for (OpOperand *input : op.getDpsInputOperands()) {
+          SmallVector<Value> indices;
+          for (AffineExpr e : op.getMatchingIndexingMap(input).getResults())
+            indices.push_back(
+                isa<AffineDimExpr>(e)
+                    ? i
+                    : arith::ConstantIndexOp::create(
+                          b, l, cast<AffineConstantExpr>(e).getValue())
+                          .getResult());
           map.map(body->getArgument(input->getOperandNumber()),
-                  tensor::ExtractOp::create(
-                      b, l, input->get(),
-                      readsAlongLoop(input) ? ValueRange{i} : ValueRange{}));
+                  tensor::ExtractOp::create(b, l, input->get(), indices));
+        }
         map.map(body->getArguments().back(), carried[0]);
-        for (Operation &inner : body->without_terminator())
+        for (Operation &inner : body->without_terminator()) {
+          // The op's one loop is the scf.for's.
+          if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+            map.map(index.getResult(), i);
+            continue;
+          }
           b.clone(inner, map);
+        }
         Value sum = map.lookup(body->getTerminator()->getOperand(0));
         cast<arith::AddFOp>(sum.getDefiningOp())
             .setFastmath(arith::FastMathFlags::reassoc);

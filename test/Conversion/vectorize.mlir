@@ -118,6 +118,29 @@ func.func @row_broadcast(%x: tensor<?x10xf32>, %m: tensor<?xf32>) -> tensor<?x10
 
 // -----
 
+// A row's [?, 1] scalar (a keepdims sum) read along the classes through
+// (n, c) -> (n, 0): the element, extracted, then broadcast (the transfer
+// with that permutation map was filled one lane at a time).
+// CHECK-LABEL: func @row_broadcast_keepdims
+// CHECK: %[[S:.*]] = tensor.extract %{{.*}} : tensor<1x1xf32>
+// CHECK: vector.broadcast %[[S]] : f32 to vector<1x10xf32>
+// CHECK-NOT: permutation_map
+// CHECK: arith.divf %{{.*}} : vector<1x10xf32>
+func.func @row_broadcast_keepdims(%x: tensor<?x10xf32>, %m: tensor<?x1xf32>) -> tensor<?x10xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x10xf32>
+  %e = tensor.empty(%d) : tensor<?x10xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n, 0)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m : tensor<?x10xf32>, tensor<?x1xf32>) outs(%e : tensor<?x10xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.divf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
 // A row wider than 256 elements stays a loop (LLVM vectorizes it); so does
 // a contraction over the batch (dlc-register-tile's).
 // CHECK-LABEL: func @wide_row

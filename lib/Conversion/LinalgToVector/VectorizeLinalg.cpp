@@ -46,7 +46,8 @@ bool isRowVectorizable(linalg::LinalgOp op) {
 bool isBatchSum(linalg::LinalgOp op) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic || op.getNumLoops() != 1 || op.getNumReductionLoops() != 1 ||
-      !op.hasDynamicShape() || op.getNumDpsInits() != 1 || op.getRank(op.getDpsInitOperand(0)) != 0)
+      !op.hasDynamicShape() || op.getNumDpsInits() != 1 ||
+      op.getRank(op.getDpsInitOperand(0)) != 0)
     return false;
   bool alongLoop = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
@@ -197,6 +198,39 @@ LogicalResult reduceRowAsTree(RewriterBase &rewriter,
   return success();
 }
 
+/// A read of one element broadcast along every vector dimension (a row's
+/// [1, 1] sum read as the row's 1 x 10 vector: map (d0, d1) -> (d0, 0))
+/// as that element, extracted, then broadcast. The permutation-map
+/// lowering leaves it a transfer that LLVM fills lane by lane.
+struct ReadElementThenBroadcast : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType type = op.getVectorType();
+    AffineMap map = op.getPermutationMap();
+    auto source = dyn_cast<RankedTensorType>(op.getBase().getType());
+    if (!source || op.getMask() || type.isScalable() ||
+        type.getNumElements() < 2 ||
+        !llvm::all_of(op.getInBoundsValues(), [](bool b) { return b; }))
+      return failure();
+    // Every dimension the vector reads along is one element long.
+    for (auto [d, e] : llvm::enumerate(map.getResults())) {
+      if (isa<AffineDimExpr>(e)) {
+        if (type.getDimSize(d) != 1)
+          return failure();
+        continue;
+      }
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (!c || c.getValue() != 0)
+        return failure();
+    }
+    Value element = tensor::ExtractOp::create(rewriter, op.getLoc(),
+                                              op.getBase(), op.getIndices());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, type, element);
+    return success();
+  }
+};
+
 struct VectorizeLinalgPass
     : mlir::dlc::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
   void runOnOperation() override {
@@ -262,6 +296,7 @@ struct VectorizeLinalgPass
     // filled lane by lane.
     RewritePatternSet transfers(&getContext());
     vector::populateVectorTransferPermutationMapLoweringPatterns(transfers);
+    transfers.add<ReadElementThenBroadcast>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(transfers))))
       return signalPassFailure();
   }

@@ -13,7 +13,11 @@ def ConvertDLCToLinalgPass : Pass<"dlc-convert-to-linalg", "ModuleOp"> {
     `linalg.matvec`, `linalg.vecmat` or `linalg.dot`, reductions become
     `linalg.generic` reductions, reshapes become `tensor.collapse_shape` /
     `tensor.expand_shape`, and losses are first decomposed into dlc ops.
-    Symbolic dimensions are read with `tensor.dim`.
+    A cross-entropy reads each row's log-probability at the row's label
+    (`tensor.extract` in a generic over the rows) rather than summing the
+    product with a one-hot row over the classes (in order, one term not
+    zero): the 64-128-10 MLP's step 14.2-14.6 -> 13.1-13.9 us, with the
+    batch sum below. Symbolic dimensions are read with `tensor.dim`.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
@@ -63,7 +67,10 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
     wider ops over the batch stay loops for LLVM's loop vectorizer. A sum
     over the batch into a scalar (a loss's mean, its arithmetic fused in)
     becomes an `scf.for` carrying the sum in a register, its addition
-    `reassoc`, which LLVM's loop vectorizer sums in vector lanes (as a loop
+    `reassoc`, which LLVM's loop vectorizer sums in vector lanes; its inputs
+    may be read along the loop through unit dimensions (a row's `[?, 1]`
+    sum) and its body may read the loop's index (a cross-entropy's label
+    pick) (as a loop
     nest over buffers the sum went through memory at every step, in order,
     and stayed scalar: the GAN's step 68 -> 62.5 us). The maximum (or
     minimum) of one short row becomes a tree: the row padded with the
@@ -73,7 +80,12 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
     differently. A read that broadcasts (a row's maximum along its classes)
     reads what it broadcasts and then broadcasts it
     (`populateVectorTransferPermutationMapLoweringPatterns`; lowered to
-    loops, it filled the vector one lane at a time).
+    loops, it filled the vector one lane at a time); a read of one element
+    broadcast along the whole vector (a row's `[?, 1]` sum read along its
+    classes through `(n, c) -> (n, 0)`, which those patterns leave as it
+    is) extracts the element and broadcasts it. A row op may read its
+    indices (the one-hot target in a cross-entropy's gradient: a vector of
+    steps compared with the label).
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",

@@ -141,6 +141,36 @@ func.func @row_broadcast_keepdims(%x: tensor<?x10xf32>, %m: tensor<?x1xf32>) -> 
 
 // -----
 
+// An elementwise row of 128 elements or more stays a loop (LLVM's loop
+// vectorizer does better there); a reduction along such a row (which LLVM
+// would keep in order, scalar) is vectorized a row at a time.
+// CHECK-LABEL: func @elementwise_row_128
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+// CHECK-LABEL: func @reduction_row_128
+// CHECK: scf.for
+// CHECK: vector.multi_reduction
+func.func @elementwise_row_128(%x: tensor<?x128xf32>, %b: tensor<128xf32>, %init: tensor<?x128xf32>) -> tensor<?x128xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (c)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : tensor<?x128xf32>, tensor<128xf32>) outs(%init : tensor<?x128xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<?x128xf32>
+  return %0 : tensor<?x128xf32>
+}
+func.func @reduction_row_128(%x: tensor<?x128xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (n)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<?x128xf32>) outs(%init : tensor<?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
 // A row wider than 256 elements stays a loop (LLVM vectorizes it); so does
 // a contraction over the batch (dlc-register-tile's).
 // CHECK-LABEL: func @wide_row

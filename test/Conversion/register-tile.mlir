@@ -396,9 +396,18 @@ func.func @read_between(%a: memref<128x32xf32>, %b: memref<32x64xf32>, %c: memre
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[Z]]
 // By default (min-epilogue 65536) an output of 128 static elements keeps
-// its bias add as a loop of its own.
+// its bias add as a loop of its own when the kernel has full tiles (FEW);
+// a small kernel (8 accumulators, in a function of many kernels: SMALL)
+// leaves registers free and takes it as an epilogue.
+// FEW-LABEL: func @bias_epilogue
+// FEW: vector.fma
+// FEW: linalg.generic
+// FEW-LABEL: func @sgd_epilogue
 // SMALL-LABEL: func @bias_epilogue
-// SMALL: linalg.generic
+// SMALL: vector.fma
+// SMALL: arith.addf %{{.*}} : vector<16xf32>
+// SMALL-NOT: linalg.generic
+// SMALL-LABEL: func @sgd_epilogue
 func.func @bias_epilogue(%x: memref<?x32xf32>, %w: memref<32x128xf32>, %b: memref<128xf32>) -> memref<?x128xf32> {
   %zero = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index

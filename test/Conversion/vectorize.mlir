@@ -171,6 +171,38 @@ func.func @reduction_row_128(%x: tensor<?x128xf32>, %init: tensor<?xf32>) -> ten
 
 // -----
 
+// An elementwise row of 64 that reads a contraction's output stays a
+// linalg op (dlc-register-tile may compute it on the kernel's tiles); the
+// same op on another input is vectorized a row at a time.
+// CHECK-LABEL: func @epilogue_candidate
+// CHECK: linalg.matmul
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+// CHECK-LABEL: func @not_epilogue_candidate
+// CHECK: scf.for
+// CHECK: arith.addf %{{.*}} : vector<1x64xf32>
+func.func @epilogue_candidate(%x: tensor<?x32xf32>, %w: tensor<32x64xf32>, %b: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %mm = linalg.matmul ins(%x, %w : tensor<?x32xf32>, tensor<32x64xf32>) outs(%init : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (c)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %b : tensor<?x64xf32>, tensor<64xf32>) outs(%init : tensor<?x64xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+func.func @not_epilogue_candidate(%x: tensor<?x64xf32>, %b: tensor<64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>, affine_map<(n, c) -> (c)>, affine_map<(n, c) -> (n, c)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : tensor<?x64xf32>, tensor<64xf32>) outs(%init : tensor<?x64xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
 // A row wider than 256 elements stays a loop (LLVM vectorizes it); so does
 // a contraction over the batch (dlc-register-tile's).
 // CHECK-LABEL: func @wide_row

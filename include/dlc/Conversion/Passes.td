@@ -168,7 +168,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     first block of a blocked reduction) and the fill is erased.
 
     With `epilogues`, the elementwise ops that next use a matmul's output
-    of at least 64K static elements
+    of at least `min-epilogue` static elements, or any output of a small
+    kernel (below, whose 8 accumulators leave registers free)
     (`linalg.generic`s of parallel loops reading it, or its collapsed view,
     with an identity map: a bias add, an activation's gradient, an
     optimizer update; then ops reading what those wrote, element for
@@ -222,7 +223,8 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     Option<"l2Bytes", "l2-bytes", "int64_t", "1048576",
            "The target's L2 cache per core in bytes: sizes the cache blocks">,
     Option<"minEpilogue", "min-epilogue", "int64_t", "65536",
-           "Smallest output (static elements) that gets an epilogue">,
+           "Smallest output (static elements) of a kernel with full tiles "
+           "that gets an epilogue">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

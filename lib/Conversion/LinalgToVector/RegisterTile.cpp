@@ -105,16 +105,17 @@ struct RegisterTilePass
       // epilogue's code after them (the 3 x 32 x 32 CNN's step 43 -> 46 ms,
       // LLVM moving accumulators between registers) and compile slower
       // (0.06 s), for a pass over an output that is small next to the work.
-      // Only on outputs of at least 64K static elements (a 256 KB pass
-      // over memory saved): on smaller ones the separate loop runs from
-      // cache as fast or faster (the small MLP's step 16.6-17.2 us without,
-      // 17.0-17.7 with; the GAN's 72.6 vs 73.4 us), and each tile kernel
-      // carries the epilogue's code (the GAN's compile +0.02 s).
+      // On outputs of at least 64K static elements (a 256 KB pass over
+      // memory saved), and on the small kernels' (a third of the
+      // registers, the rest free for the epilogue: the GAN's 128 x 64
+      // activations, 65.5-66.5 -> 63.8-64.5 us a step). Full tiles of
+      // smaller outputs are faster without: the small MLP's 64 x 128 bias
+      // and ReLU as LLVM's loops 13.35-13.54 us, as epilogues 13.56-13.73.
       auto outType = cast<MemRefType>(c.out->get().getType());
       std::optional<mlir::dlc::Epilogue> epilogue;
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
           outType.getRank() == 2 &&
-          staticPoints(outType.getShape()) >= minEpilogue)
+          (small || staticPoints(outType.getShape()) >= minEpilogue))
         epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
       if (epilogue)
         for (Operation *prelude : epilogue->prelude)

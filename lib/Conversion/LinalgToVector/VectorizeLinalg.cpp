@@ -35,19 +35,37 @@ constexpr int64_t kMaxVectorElements = 256;
 /// (the GAN's) they were slower (64.6-65.9 -> 66.3-67.1 us).
 constexpr int64_t kMinLoopRow = 128;
 
+/// The shortest row of an elementwise op reading a contraction's output
+/// that stays a linalg op, for `dlc-register-tile` to compute on the
+/// kernel's tiles (the GAN's bias adds, ReLUs and ReLU gradients over rows
+/// of 64, as epilogues: 65.5-66.5 -> 63.8-64.5 us a step). Rows of 10
+/// classes stay rows of vectors (their bias add would be a loop LLVM
+/// leaves scalar when the kernel takes no epilogue).
+constexpr int64_t kMinEpilogueRow = 64;
+
+/// Whether `op` reads the output of a contraction.
+bool readsContraction(linalg::LinalgOp op) {
+  return llvm::any_of(op.getDpsInputs(), [](Value v) {
+    auto producer = v.getDefiningOp<linalg::LinalgOp>();
+    return producer && isMulAdd(producer);
+  });
+}
+
 /// Whether `op`, with the batch among its loops, is vectorized a row at a
 /// time: a generic whose static loops make a small row (the 10 classes of
 /// a softmax or cross-entropy, which LLVM leaves scalar), other than a
 /// contraction (dlc-register-tile's). Reductions along rows of up to 256
 /// points (which LLVM would keep in order, scalar), elementwise ops along
-/// rows shorter than `kMinLoopRow`.
+/// rows shorter than `kMinLoopRow`, or than `kMinEpilogueRow` when they
+/// read a contraction's output (an epilogue's candidates).
 bool isRowVectorizable(linalg::LinalgOp op) {
   if (!isa<linalg::GenericOp>(op) || isMulAdd(op))
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t points = staticPoints(ranges);
-  int64_t longest =
-      op.getNumReductionLoops() == 0 ? kMinLoopRow - 1 : kMaxVectorElements;
+  int64_t longest = kMaxVectorElements;
+  if (op.getNumReductionLoops() == 0)
+    longest = (readsContraction(op) ? kMinEpilogueRow : kMinLoopRow) - 1;
   return points >= 2 && points <= longest;
 }
 

@@ -64,6 +64,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // One reshape per value: an in-place update's input and init must be
     // the same value for bufferization to write in place.
     pm.addPass(createCSEPass());
+    TransposeNarrowProductsPassOptions narrow;
+    narrow.lanes = options.lanes;
+    pm.addNestedPass<func::FuncOp>(createTransposeNarrowProductsPass(narrow));
     pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());

@@ -94,6 +94,28 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def TransposeNarrowProductsPass
+    : Pass<"dlc-transpose-narrow-products", "func::FuncOp"> {
+  let summary = "Computes a product with a few output columns transposed";
+  let description = [{
+    A contraction on tensors over one reduction loop into a zero-filled
+    `[M, N]` whose N is static and at most `lanes / 4`, whose M is static
+    and at least `lanes`, and whose input along M reads it as its last
+    index (a narrow layer's weight gradient, `h^T dy` with `dy` of 1 or 2
+    columns) becomes the same contraction into a zero-filled `[N, M]`,
+    then a `linalg.transpose` into the original's destination.
+    `dlc-register-tile` then runs vectors along M (N rows of full vectors)
+    instead of one masked vector per row of M with N of its lanes used.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "f32 elements per vector register (16 for AVX-512, 8 for AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def InterchangeLoopsPass : Pass<"dlc-interchange-loops", "func::FuncOp"> {
   let summary = "Puts a contiguous parallel loop innermost in reductions";
   let description = [{

@@ -1,0 +1,77 @@
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-transpose-narrow-products{lanes=16}))' | FileCheck %s
+// dlc-transpose-narrow-products computes a product with few output columns
+// transposed, so that dlc-register-tile's vectors run along its long side.
+
+// A narrow layer's weight gradient h^T dy, dy of 2 columns: the product
+// into a zero-filled 2 x 64, then transposed into the 64 x 2 destination.
+// CHECK-DAG: #[[K_M:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[K_N:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[N_M:.*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+// CHECK-LABEL: func @weight_gradient
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<64x2xf32>
+// CHECK: %[[ET:.*]] = tensor.empty() : tensor<2x64xf32>
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[ET]] : tensor<2x64xf32>)
+// CHECK: %[[T:.*]] = linalg.generic {indexing_maps = [#[[K_M]], #[[K_N]], #[[N_M]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x64xf32>, tensor<?x2xf32>) outs(%[[Z]] : tensor<2x64xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.transpose ins(%[[T]] : tensor<2x64xf32>) outs(%[[E]] : tensor<64x2xf32>) permutation = [1, 0]
+// CHECK-NOT: linalg.matmul
+func.func @weight_gradient(%h: tensor<?x64xf32>, %dy: tensor<?x2xf32>) -> tensor<64x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<64x2xf32>) -> tensor<64x2xf32>
+  %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%h, %dy : tensor<?x64xf32>, tensor<?x2xf32>) outs(%z : tensor<64x2xf32>) -> tensor<64x2xf32>
+  return %dw : tensor<64x2xf32>
+}
+
+// -----
+
+// Left alone: a forward product x w with w of 2 columns (x reads the rows
+// m with a stride: its transpose would not read them contiguously), a
+// product of 8 columns (more than a quarter of a vector), one with a
+// dynamic M, and one accumulating into an output that is not zeros.
+// CHECK-LABEL: func @forward
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func @wide
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func @dynamic_rows
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func @accumulating
+// CHECK: linalg.matmul
+// CHECK-NOT: linalg.transpose
+func.func @forward(%x: tensor<?x64xf32>, %w: tensor<64x2xf32>) -> tensor<?x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %e = tensor.empty(%n) : tensor<?x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x2xf32>) -> tensor<?x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<?x64xf32>, tensor<64x2xf32>) outs(%z : tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+func.func @wide(%h: tensor<?x64xf32>, %dy: tensor<?x8xf32>) -> tensor<64x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<64x8xf32>) -> tensor<64x8xf32>
+  %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%h, %dy : tensor<?x64xf32>, tensor<?x8xf32>) outs(%z : tensor<64x8xf32>) -> tensor<64x8xf32>
+  return %dw : tensor<64x8xf32>
+}
+func.func @dynamic_rows(%h: tensor<8x?xf32>, %dy: tensor<8x2xf32>) -> tensor<?x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c1 = arith.constant 1 : index
+  %m = tensor.dim %h, %c1 : tensor<8x?xf32>
+  %e = tensor.empty(%m) : tensor<?x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x2xf32>) -> tensor<?x2xf32>
+  %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%h, %dy : tensor<8x?xf32>, tensor<8x2xf32>) outs(%z : tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %dw : tensor<?x2xf32>
+}
+func.func @accumulating(%h: tensor<?x64xf32>, %dy: tensor<?x2xf32>, %acc: tensor<64x2xf32>) -> tensor<64x2xf32> {
+  %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%h, %dy : tensor<?x64xf32>, tensor<?x2xf32>) outs(%acc : tensor<64x2xf32>) -> tensor<64x2xf32>
+  return %dw : tensor<64x2xf32>
+}

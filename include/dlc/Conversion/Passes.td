@@ -98,12 +98,13 @@ def TransposeNarrowProductsPass
     : Pass<"dlc-transpose-narrow-products", "func::FuncOp"> {
   let summary = "Computes a product with a few output columns transposed";
   let description = [{
-    A contraction on tensors over one reduction loop into a zero-filled
-    `[M, N]` whose N is static and at most `lanes / 4`, whose M is static
-    and at least `lanes`, and whose input along M reads it as its last
-    index (a narrow layer's weight gradient, `h^T dy` with `dy` of 1 or 2
-    columns) becomes the same contraction into a zero-filled `[N, M]`,
-    then a `linalg.transpose` into the original's destination.
+    A contraction on tensors over one reduction loop into an `[M, N]`
+    whose N is static and at most `lanes / 4`, whose M is static and at
+    least `lanes`, and whose input along M reads it as its last index (a
+    narrow layer's weight gradient, `h^T dy` with `dy` of 1 or 2 columns)
+    becomes the same contraction into an `[N, M]` (zero-filled, or the
+    transposed output it accumulates into: a layer used twice), then a
+    `linalg.transpose` into the original's destination.
     `dlc-register-tile` then runs vectors along M (N rows of full vectors)
     instead of one masked vector per row of M with N of its lanes used.
   }];

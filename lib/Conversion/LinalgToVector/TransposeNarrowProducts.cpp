@@ -26,9 +26,9 @@ using mlir::dlc::isMulAdd;
 namespace {
 
 /// The output's two loops (rows m, columns n) of `op`, a contraction on
-/// tensors over one reduction loop into a zero-filled `[M, N]` whose N is
-/// narrow (at most a quarter of a vector) and whose M fills vectors, when
-/// the input that reads along m reads it contiguously.
+/// tensors over one reduction loop into an `[M, N]` whose N is narrow (at
+/// most a quarter of a vector) and whose M fills vectors, when the input
+/// that reads along m reads it contiguously.
 std::optional<std::pair<unsigned, unsigned>> narrowLoops(linalg::LinalgOp op,
                                                          int64_t lanes) {
   if (!op.hasPureTensorSemantics() || !isMulAdd(op) ||
@@ -37,8 +37,7 @@ std::optional<std::pair<unsigned, unsigned>> narrowLoops(linalg::LinalgOp op,
       op.hasIndexSemantics())
     return std::nullopt;
   OpOperand *init = op.getDpsInitOperand(0);
-  auto fill = init->get().getDefiningOp<linalg::FillOp>();
-  if (!fill || !matchPattern(fill.value(), m_AnyZeroFloat()))
+  if (!isa<RankedTensorType>(init->get().getType()))
     return std::nullopt;
   AffineMap outMap = op.getMatchingIndexingMap(init);
   if (outMap.getNumResults() != 2 || !outMap.isProjectedPermutation())
@@ -87,23 +86,35 @@ struct TransposeNarrowProductsPass
       rewriter.setInsertionPoint(op);
       auto outType = cast<RankedTensorType>(op->getResult(0).getType());
       Type element = outType.getElementType();
-      // dwT[n, m], zero-filled, over the same loops and body.
+      // dwT[n, m] over the same loops and body, from zeros (a fill's)
+      // or from the transposed output it accumulates into (a gradient
+      // summed over two uses of a layer).
+      Value init = op.getDpsInitOperand(0)->get();
       Value empty = tensor::EmptyOp::create(
           rewriter, loc,
           ArrayRef<int64_t>{outType.getDimSize(1), outType.getDimSize(0)},
           element);
-      Value zero = arith::ConstantOp::create(rewriter, loc,
-                                             rewriter.getZeroAttr(element));
-      Value filled =
-          linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+      Value start;
+      Value destination = init;
+      auto fill = init.getDefiningOp<linalg::FillOp>();
+      if (fill && matchPattern(fill.value(), m_AnyZeroFloat())) {
+        start = linalg::FillOp::create(rewriter, loc, fill.value(), empty)
+                    .getResult(0);
+        // The copy back writes every element: no need for the zeros.
+        destination = fill.getDpsInitOperand(0)->get();
+      } else {
+        start = linalg::TransposeOp::create(rewriter, loc, init, empty,
+                                            ArrayRef<int64_t>{1, 0})
+                    .getResult()[0];
+      }
       SmallVector<AffineMap> maps = op.getIndexingMapsArray();
       MLIRContext *ctx = &getContext();
       maps.back() = AffineMap::get(
           op.getNumLoops(), 0,
           {getAffineDimExpr(n, ctx), getAffineDimExpr(m, ctx)}, ctx);
       auto transposed = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{filled.getType()}, op.getDpsInputs(),
-          ValueRange{filled}, maps, op.getIteratorTypesArray(),
+          rewriter, loc, TypeRange{start.getType()}, op.getDpsInputs(),
+          ValueRange{start}, maps, op.getIteratorTypesArray(),
           [&](OpBuilder &b, Location l, ValueRange args) {
             IRMapping mapping;
             mapping.map(op.getBlock()->getArguments(), args);
@@ -113,12 +124,6 @@ struct TransposeNarrowProductsPass
                 b, l,
                 mapping.lookup(op.getBlock()->getTerminator()->getOperand(0)));
           });
-      // Into the zero fill's own destination: the copy writes every element.
-      Value destination = op.getDpsInitOperand(0)
-                              ->get()
-                              .getDefiningOp<linalg::FillOp>()
-                              .getDpsInitOperand(0)
-                              ->get();
       Value back = linalg::TransposeOp::create(rewriter, loc,
                                                transposed.getResult(0),
                                                destination,

@@ -27,13 +27,21 @@ func.func @weight_gradient(%h: tensor<?x64xf32>, %dy: tensor<?x2xf32>) -> tensor
 
 // -----
 
-// Left alone: a forward product x w with w of 2 columns (x reads the rows
-// m with a stride: its transpose would not read them contiguously), a
-// product of 8 columns (more than a quarter of a vector), and one with a
-// dynamic M.
+// A forward product x w with w of 2 columns (x reads its rows with a
+// stride, so the transposed product would not read them contiguously):
+// the same product reading a transposed copy of w at (n, k), both
+// operands along k.
+// CHECK-DAG: #[[M_K:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[N_K:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[M_N:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @forward
-// CHECK: linalg.matmul
-// CHECK-NOT: linalg.transpose
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: %[[ET:.*]] = tensor.empty() : tensor<2x64xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%arg1 : tensor<64x2xf32>) outs(%[[ET]] : tensor<2x64xf32>) permutation = [1, 0]
+// CHECK: linalg.generic {indexing_maps = [#[[M_K]], #[[N_K]], #[[M_N]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[WT]] : tensor<?x64xf32>, tensor<2x64xf32>) outs(%[[Z]] : tensor<?x2xf32>)
+// CHECK-NOT: linalg.matmul
+// Left alone: a product of 8 columns (more than a quarter of a vector),
+// and a weight gradient with a dynamic M.
 // CHECK-LABEL: func @wide
 // CHECK: linalg.matmul
 // CHECK-NOT: linalg.transpose

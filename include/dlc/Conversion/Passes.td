@@ -107,6 +107,10 @@ def TransposeNarrowProductsPass
     `linalg.transpose` into the original's destination.
     `dlc-register-tile` then runs vectors along M (N rows of full vectors)
     instead of one masked vector per row of M with N of its lanes used.
+    A forward product `x w` (`x` read at `(m, k)`, `w` a static `[K, N]`
+    read at `(k, n)`, K at least `lanes`) reads a transposed copy of `w`
+    at `(n, k)` instead: both operands run along k, and
+    `dlc-register-tile` gives it dot tiles.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",

@@ -1,12 +1,13 @@
-// dlc-transpose-narrow-products: a product with a few output columns is
-// computed transposed, so that its vectors run along the long side.
+// dlc-transpose-narrow-products: products with a few output columns,
+// rearranged so that dlc-register-tile's vectors run along a long side.
 //
-// A weight gradient of a narrow layer, `dw[m, n] = sum_b h[b, m] dy[b, n]`
-// with n of 1 or 2 (a logit's or a generator's output layer), has
-// dlc-register-tile's vectors along n: one masked vector per row of m, 1
-// or 2 of its 16 lanes used. Its transpose `dwT[n, m]` reads `h` along m
-// contiguously: vectors along m, n rows of them, a transposed copy of the
-// n x m result after.
+// dlc-register-tile runs vectors along a product's output columns: with 1
+// or 2 of them (a logit's or a generator's output layer) one masked vector
+// per row, 1 or 2 of its 16 lanes used. A weight gradient `dw[m, n] =
+// sum_b h[b, m] dy[b, n]` is computed transposed, `dwT[n, m]` reading `h`
+// along m (n rows of full vectors), then copied back. A forward product
+// `y[b, n] = sum_k x[b, k] w[k, n]` reads a transposed copy of `w` (a few
+// hundred elements), so that both operands run along k: dot tiles.
 #include "dlc/Conversion/Passes.h"
 #include "LoopUtils.h"
 
@@ -24,6 +25,24 @@ using namespace mlir;
 using mlir::dlc::isMulAdd;
 
 namespace {
+
+/// `op`'s body as a linalg.generic over the same loops, on `inputs` and
+/// `inits` read through `maps`.
+linalg::GenericOp cloneAsGeneric(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 ValueRange inputs, ValueRange inits,
+                                 ArrayRef<AffineMap> maps) {
+  return linalg::GenericOp::create(
+      rewriter, op.getLoc(), TypeRange(inits), inputs, inits, maps,
+      op.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        IRMapping mapping;
+        mapping.map(op.getBlock()->getArguments(), args);
+        for (Operation &inner : op.getBlock()->without_terminator())
+          b.clone(inner, mapping);
+        linalg::YieldOp::create(
+            b, l, mapping.lookup(op.getBlock()->getTerminator()->getOperand(0)));
+      });
+}
 
 /// The output's two loops (rows m, columns n) of `op`, a contraction on
 /// tensors over one reduction loop into an `[M, N]` whose N is narrow (at
@@ -69,6 +88,54 @@ std::optional<std::pair<unsigned, unsigned>> narrowLoops(linalg::LinalgOp op,
   return std::pair(m, n);
 }
 
+/// For `op`, a contraction on tensors over one reduction loop k into an
+/// `[M, N]` with N narrow, whose input along m reads k last (a layer's
+/// forward product `x w` with `w` of 1 or 2 columns, `x` row-major): the
+/// operand number of the other input, `w`, a static `[K, N]` read at
+/// `(k, n)` along a k that fills vectors. Its transposed copy `[N, K]`
+/// (a few hundred elements) reads k contiguously too: dlc-register-tile's
+/// dot tiles, full vectors along k, instead of one masked vector per row.
+std::optional<unsigned> narrowRightOperand(linalg::LinalgOp op,
+                                           int64_t lanes) {
+  if (!op.hasPureTensorSemantics() || !isMulAdd(op) ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || op.getNumLoops() != 3 ||
+      op.hasIndexSemantics())
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outMap.getNumResults() != 2 || !outMap.isProjectedPermutation())
+    return std::nullopt;
+  unsigned m = cast<AffineDimExpr>(outMap.getResult(0)).getPosition();
+  unsigned n = cast<AffineDimExpr>(outMap.getResult(1)).getPosition();
+  unsigned k = 3 - m - n;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ShapedType::isDynamic(ranges[n]) || ranges[n] > lanes / 4 ||
+      ShapedType::isDynamic(ranges[k]) || ranges[k] < lanes)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto dims = [&](unsigned a, unsigned b) {
+    return AffineMap::get(3, 0, {getAffineDimExpr(a, ctx),
+                                 getAffineDimExpr(b, ctx)}, ctx);
+  };
+  std::optional<unsigned> right;
+  bool left = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type)
+      return std::nullopt;
+    if (map == dims(m, k))
+      left = true;
+    else if (map == dims(k, n) && type.hasStaticShape())
+      right = input->getOperandNumber();
+    else
+      return std::nullopt;
+  }
+  if (!left)
+    return std::nullopt;
+  return right;
+}
+
 struct TransposeNarrowProductsPass
     : mlir::dlc::impl::TransposeNarrowProductsPassBase<
           TransposeNarrowProductsPass> {
@@ -80,7 +147,37 @@ struct TransposeNarrowProductsPass
       if (auto loops = narrowLoops(op, lanes))
         products.push_back({op, loops->first, loops->second});
     });
+    SmallVector<std::pair<linalg::LinalgOp, unsigned>> forward;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (auto right = narrowRightOperand(op, lanes))
+        forward.push_back({op, *right});
+    });
     IRRewriter rewriter(&getContext());
+    for (auto [op, right] : forward) {
+      // w^T, then the same product reading it at (n, k).
+      Location loc = op.getLoc();
+      rewriter.setInsertionPoint(op);
+      OpOperand &operand = op->getOpOperand(right);
+      auto type = cast<RankedTensorType>(operand.get().getType());
+      Value empty = tensor::EmptyOp::create(
+          rewriter, loc,
+          ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+          type.getElementType());
+      Value transposed =
+          linalg::TransposeOp::create(rewriter, loc, operand.get(), empty,
+                                      ArrayRef<int64_t>{1, 0})
+              .getResult()[0];
+      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+      AffineMap map = maps[right];
+      maps[right] = AffineMap::get(map.getNumDims(), 0,
+                                   {map.getResult(1), map.getResult(0)},
+                                   op.getContext());
+      SmallVector<Value> inputs = op.getDpsInputs();
+      inputs[right] = transposed;
+      auto product =
+          cloneAsGeneric(rewriter, op, inputs, op.getDpsInits(), maps);
+      rewriter.replaceOp(op, product.getResults());
+    }
     for (auto [op, m, n] : products) {
       Location loc = op.getLoc();
       rewriter.setInsertionPoint(op);
@@ -112,18 +209,8 @@ struct TransposeNarrowProductsPass
       maps.back() = AffineMap::get(
           op.getNumLoops(), 0,
           {getAffineDimExpr(n, ctx), getAffineDimExpr(m, ctx)}, ctx);
-      auto transposed = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{start.getType()}, op.getDpsInputs(),
-          ValueRange{start}, maps, op.getIteratorTypesArray(),
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            IRMapping mapping;
-            mapping.map(op.getBlock()->getArguments(), args);
-            for (Operation &inner : op.getBlock()->without_terminator())
-              b.clone(inner, mapping);
-            linalg::YieldOp::create(
-                b, l,
-                mapping.lookup(op.getBlock()->getTerminator()->getOperand(0)));
-          });
+      auto transposed = cloneAsGeneric(rewriter, op, op.getDpsInputs(),
+                                       ValueRange{start}, maps);
       Value back = linalg::TransposeOp::create(rewriter, loc,
                                                transposed.getResult(0),
                                                destination,

@@ -44,25 +44,32 @@ linalg::GenericOp cloneAsGeneric(RewriterBase &rewriter, linalg::LinalgOp op,
       });
 }
 
+/// The output's loops (rows m, columns n) of `op` when it is a matmul-like
+/// contraction on tensors: two inputs, three loops, one of them a
+/// reduction, into a 2-d output read through a permutation.
+std::optional<std::pair<unsigned, unsigned>> productLoops(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || !isMulAdd(op) ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || op.getNumLoops() != 3 ||
+      op.hasIndexSemantics())
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outMap.getNumResults() != 2 || !outMap.isProjectedPermutation())
+    return std::nullopt;
+  return std::pair(cast<AffineDimExpr>(outMap.getResult(0)).getPosition(),
+                   cast<AffineDimExpr>(outMap.getResult(1)).getPosition());
+}
+
 /// The output's two loops (rows m, columns n) of `op`, a contraction on
 /// tensors over one reduction loop into an `[M, N]` whose N is narrow (at
 /// most a quarter of a vector) and whose M fills vectors, when the input
 /// that reads along m reads it contiguously.
 std::optional<std::pair<unsigned, unsigned>> narrowLoops(linalg::LinalgOp op,
                                                          int64_t lanes) {
-  if (!op.hasPureTensorSemantics() || !isMulAdd(op) ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || op.getNumLoops() != 3 ||
-      op.hasIndexSemantics())
+  auto loops = productLoops(op);
+  if (!loops)
     return std::nullopt;
-  OpOperand *init = op.getDpsInitOperand(0);
-  if (!isa<RankedTensorType>(init->get().getType()))
-    return std::nullopt;
-  AffineMap outMap = op.getMatchingIndexingMap(init);
-  if (outMap.getNumResults() != 2 || !outMap.isProjectedPermutation())
-    return std::nullopt;
-  unsigned m = cast<AffineDimExpr>(outMap.getResult(0)).getPosition();
-  unsigned n = cast<AffineDimExpr>(outMap.getResult(1)).getPosition();
+  unsigned m = loops->first, n = loops->second;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ShapedType::isDynamic(ranges[m]) || ShapedType::isDynamic(ranges[n]) ||
       ranges[n] > lanes / 4 || ranges[m] < lanes)
@@ -97,16 +104,10 @@ std::optional<std::pair<unsigned, unsigned>> narrowLoops(linalg::LinalgOp op,
 /// dot tiles, full vectors along k, instead of one masked vector per row.
 std::optional<unsigned> narrowRightOperand(linalg::LinalgOp op,
                                            int64_t lanes) {
-  if (!op.hasPureTensorSemantics() || !isMulAdd(op) ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || op.getNumLoops() != 3 ||
-      op.hasIndexSemantics())
+  auto loops = productLoops(op);
+  if (!loops)
     return std::nullopt;
-  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (outMap.getNumResults() != 2 || !outMap.isProjectedPermutation())
-    return std::nullopt;
-  unsigned m = cast<AffineDimExpr>(outMap.getResult(0)).getPosition();
-  unsigned n = cast<AffineDimExpr>(outMap.getResult(1)).getPosition();
+  unsigned m = loops->first, n = loops->second;
   unsigned k = 3 - m - n;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ShapedType::isDynamic(ranges[n]) || ranges[n] > lanes / 4 ||

@@ -2,6 +2,7 @@
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 parallel=1 min-work=1 small-work=0},canonicalize))' | FileCheck %s --check-prefix=PAR
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 full-tile-kernels=0},canonicalize))' | FileCheck %s --check-prefix=SMALL
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24},canonicalize))' | FileCheck %s --check-prefix=FEW
+// RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 full-tile-kernels=0 tiny-work=8192},canonicalize))' | FileCheck %s --check-prefix=TINY
 // RUN: dlc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(dlc-register-tile{lanes=16 accumulators=24 small-work=0 l2-bytes=524288},canonicalize))' | FileCheck %s --check-prefix=L2
 // `out += a * b` ops become register tiles of vector FMAs; everything else
 // is left to the later passes.
@@ -32,18 +33,23 @@
 // CHECK-NOT: vector.fma
 // CHECK: return
 // A small op (32 x 128 points besides the batch) in a function of more
-// than full-tile-kernels contractions keeps 8 accumulators: tiles of 2 rows
-// x 4 vectors.
+// than full-tile-kernels contractions keeps 12 accumulators: tiles of 3
+// rows x 4 vectors; under tiny-work points, 8: tiles of 2 rows.
 // The same op alone in its function (at most full-tile-kernels
 // contractions) gets full tiles.
 // FEW-LABEL: func @matmul
 // FEW: scf.for %{{.*}} step %c6
 // FEW-COUNT-24: vector.fma
 // SMALL-LABEL: func @matmul
-// SMALL: scf.for %{{.*}} step %c2
-// SMALL-COUNT-8: vector.fma
+// SMALL: scf.for %{{.*}} step %c3
+// SMALL-COUNT-12: vector.fma
 // SMALL-NOT: vector.fma
 // SMALL: scf.yield
+// TINY-LABEL: func @matmul
+// TINY: scf.for %{{.*}} step %c2
+// TINY-COUNT-8: vector.fma
+// TINY-NOT: vector.fma
+// TINY: scf.yield
 // PAR-LABEL: func @matmul
 // PAR: arith.ceildivui %{{.*}}, %c96
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}})

@@ -40,7 +40,8 @@ func.func @weight_gradient(%h: tensor<?x64xf32>, %dy: tensor<?x2xf32>) -> tensor
 // CHECK: %[[WT:.*]] = linalg.transpose ins(%arg1 : tensor<64x2xf32>) outs(%[[ET]] : tensor<2x64xf32>) permutation = [1, 0]
 // CHECK: linalg.generic {indexing_maps = [#[[M_K]], #[[N_K]], #[[M_N]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[WT]] : tensor<?x64xf32>, tensor<2x64xf32>) outs(%[[Z]] : tensor<?x2xf32>)
 // CHECK-NOT: linalg.matmul
-// Left alone: a product of 8 columns (more than a quarter of a vector),
+// Left alone: a product of 16 columns (its transpose would take as many
+// vectors: 16 rows of 4 against 64 rows of 1),
 // and a weight gradient with a dynamic M.
 // CHECK-LABEL: func @wide
 // CHECK: linalg.matmul
@@ -57,13 +58,13 @@ func.func @forward(%x: tensor<?x64xf32>, %w: tensor<64x2xf32>) -> tensor<?x2xf32
   %y = linalg.matmul ins(%x, %w : tensor<?x64xf32>, tensor<64x2xf32>) outs(%z : tensor<?x2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
-func.func @wide(%h: tensor<?x64xf32>, %dy: tensor<?x8xf32>) -> tensor<64x8xf32> {
+func.func @wide(%h: tensor<?x64xf32>, %dy: tensor<?x16xf32>) -> tensor<64x16xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<64x8xf32>
-  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<64x8xf32>) -> tensor<64x8xf32>
+  %e = tensor.empty() : tensor<64x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<64x16xf32>) -> tensor<64x16xf32>
   %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
-      ins(%h, %dy : tensor<?x64xf32>, tensor<?x8xf32>) outs(%z : tensor<64x8xf32>) -> tensor<64x8xf32>
-  return %dw : tensor<64x8xf32>
+      ins(%h, %dy : tensor<?x64xf32>, tensor<?x16xf32>) outs(%z : tensor<64x16xf32>) -> tensor<64x16xf32>
+  return %dw : tensor<64x16xf32>
 }
 func.func @dynamic_rows(%h: tensor<8x?xf32>, %dy: tensor<8x2xf32>) -> tensor<?x2xf32> {
   %zero = arith.constant 0.0 : f32
@@ -90,4 +91,20 @@ func.func @accumulating(%h: tensor<?x64xf32>, %dy: tensor<?x2xf32>, %acc: tensor
   %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
       ins(%h, %dy : tensor<?x64xf32>, tensor<?x2xf32>) outs(%acc : tensor<64x2xf32>) -> tensor<64x2xf32>
   return %dw : tensor<64x2xf32>
+}
+
+// -----
+
+// The 10 classes of a 128 x 10 weight gradient: 128 masked vectors a step,
+// transposed 10 rows of 8 full ones.
+// CHECK-LABEL: func @classes
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<10x128xf32>)
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<10x128xf32>) outs(%{{.*}} : tensor<128x10xf32>)
+func.func @classes(%h: tensor<?x128xf32>, %dy: tensor<?x10xf32>) -> tensor<128x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x10xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<128x10xf32>) -> tensor<128x10xf32>
+  %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%h, %dy : tensor<?x128xf32>, tensor<?x10xf32>) outs(%z : tensor<128x10xf32>) -> tensor<128x10xf32>
+  return %dw : tensor<128x10xf32>
 }

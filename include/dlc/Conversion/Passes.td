@@ -98,17 +98,20 @@ def TransposeNarrowProductsPass
     : Pass<"dlc-transpose-narrow-products", "func::FuncOp"> {
   let summary = "Computes a product with a few output columns transposed";
   let description = [{
-    A contraction on tensors over one reduction loop into an `[M, N]`
-    whose N is static and at most `lanes / 4`, whose M is static and at
-    least `lanes`, and whose input along M reads it as its last index (a
-    narrow layer's weight gradient, `h^T dy` with `dy` of 1 or 2 columns)
-    becomes the same contraction into an `[N, M]` (zero-filled, or the
+    A contraction on tensors over one reduction loop into a static
+    `[M, N]` whose input along M reads it as its last index (a narrow
+    layer's weight gradient, `h^T dy`), when the transpose takes at most
+    3/4 of the vector FMAs per reduction step (N rows of ceil(M / lanes)
+    vectors against M rows of ceil(N / lanes): `dy` of 1 or 2 columns, or
+    the 10 classes of a 128 x 10 gradient) and has at most 16K elements
+    to copy back, becomes the same contraction into an `[N, M]` (zero-filled, or the
     transposed output it accumulates into: a layer used twice), then a
     `linalg.transpose` into the original's destination.
     `dlc-register-tile` then runs vectors along M (N rows of full vectors)
     instead of one masked vector per row of M with N of its lanes used.
     A forward product `x w` (`x` read at `(m, k)`, `w` a static `[K, N]`
-    read at `(k, n)`, K at least `lanes`) reads a transposed copy of `w`
+    read at `(k, n)`, N at most `lanes / 4`, K at least `lanes`) reads a
+    transposed copy of `w`
     at `(n, k)` instead: both operands run along k, and
     `dlc-register-tile` gives it dot tiles.
   }];

@@ -1,13 +1,14 @@
 // dlc-transpose-narrow-products: products with a few output columns,
 // rearranged so that dlc-register-tile's vectors run along a long side.
 //
-// dlc-register-tile runs vectors along a product's output columns: with 1
-// or 2 of them (a logit's or a generator's output layer) one masked vector
-// per row, 1 or 2 of its 16 lanes used. A weight gradient `dw[m, n] =
-// sum_b h[b, m] dy[b, n]` is computed transposed, `dwT[n, m]` reading `h`
-// along m (n rows of full vectors), then copied back. A forward product
-// `y[b, n] = sum_k x[b, k] w[k, n]` reads a transposed copy of `w` (a few
-// hundred elements), so that both operands run along k: dot tiles.
+// dlc-register-tile runs vectors along a product's output columns: with a
+// few of them (1 or 2 for a logit's or a generator's output layer, 10
+// classes) one masked vector per row, few of its 16 lanes used. A weight
+// gradient `dw[m, n] = sum_b h[b, m] dy[b, n]` is computed transposed,
+// `dwT[n, m]` reading `h` along m (n rows of full vectors), then copied
+// back. A forward product `y[b, n] = sum_k x[b, k] w[k, n]` with 1 or 2
+// columns reads a transposed copy of `w` (a few hundred elements), so that
+// both operands run along k: dot tiles.
 #include "dlc/Conversion/Passes.h"
 #include "LoopUtils.h"
 

@@ -31,7 +31,7 @@ constexpr int64_t kMaxVectorElements = 256;
 /// The shortest row of an elementwise op over the batch that stays a loop
 /// nest for LLVM's loop vectorizer: on rows of 128 (the 64-128-10 MLP's
 /// bias and ReLU, ReLU's gradient) LLVM's loops took half the time of the
-/// rows as vectors (the step 13.4-13.8 -> 13.2-13.5 us); on rows of 64
+/// rows as vectors (the step 13.8-14.2 -> 13.6-13.8 us); on rows of 64
 /// (the GAN's) they were slower (64.6-65.9 -> 66.3-67.1 us).
 constexpr int64_t kMinLoopRow = 128;
 

@@ -11,25 +11,39 @@
 #mapB = affine_map<(i, j, k) -> (k, j)>
 #mapC = affine_map<(i, j, k) -> (i, j)>
 
-// 128 columns: tiles of 4 vectors of 16, so 24 / 4 = 6 rows. Full tiles of 6 rows,
-// then a one-row kernel for the last (batch % 6) rows.
+// 128 columns (8 vectors of 16) of batch rows: tiles of 8 rows by 3
+// vectors (24 accumulators; 8 rows divide the usual batch sizes, where 6
+// would recompute up to 5), the last 2 vectors a tile of 8 rows by 2, in
+// blocks of 8 tiles (64 rows); then a one-row kernel for the last
+// (batch % 8) rows.
 // CHECK-LABEL: func @matmul
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c64
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c6
+// CHECK: scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %c64
+// CHECK: scf.for %[[J:.*]] = %c0 to %c96 step %c48
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c8
 // CHECK-COUNT-24: vector.load %arg2
 // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args(
-// CHECK-COUNT-4: vector.load %arg1
+// CHECK-COUNT-3: vector.load %arg1
 // CHECK: memref.load %arg0
 // CHECK-COUNT-24: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-24: vector.store
-// The remaining rows, one at a time.
-// CHECK: scf.for %{{.*}} step %c64
-// CHECK: scf.for %{{.*}} step %c1
-// CHECK-COUNT-4: vector.load %arg2
+// CHECK: scf.for %{{.*}} step %c8
+// CHECK-COUNT-16: vector.load %arg2
 // CHECK: scf.for
-// CHECK-COUNT-4: vector.fma
+// CHECK: vector.load %arg1[%{{.*}}, %c96]
+// CHECK: vector.load %arg1[%{{.*}}, %c112]
+// CHECK-COUNT-16: vector.fma
+// The remaining rows, one at a time.
+// CHECK: scf.for %{{.*}} = %c0 to %c96 step %c48
+// CHECK: scf.for %{{.*}} step %c1
+// CHECK-COUNT-3: vector.load %arg2
+// CHECK: scf.for
+// CHECK-COUNT-3: vector.fma
+// CHECK: scf.for %{{.*}} step %c1
+// CHECK-COUNT-2: vector.load %arg2
+// CHECK: scf.for
+// CHECK-COUNT-2: vector.fma
 // CHECK-NOT: vector.fma
 // CHECK: return
 // A small op (32 x 128 points besides the batch) in a function of more
@@ -38,7 +52,7 @@
 // The same op alone in its function (at most full-tile-kernels
 // contractions) gets full tiles.
 // FEW-LABEL: func @matmul
-// FEW: scf.for %{{.*}} step %c6
+// FEW: scf.for %{{.*}} step %c8
 // FEW-COUNT-24: vector.fma
 // SMALL-LABEL: func @matmul
 // SMALL: scf.for %{{.*}} step %c3
@@ -51,7 +65,7 @@
 // TINY-NOT: vector.fma
 // TINY: scf.yield
 // PAR-LABEL: func @matmul
-// PAR: arith.ceildivui %{{.*}}, %c96
+// PAR: arith.ceildivui %{{.*}}, %c128
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}})
 // PAR: arith.minui
 // PAR-NOT: scf.parallel
@@ -292,19 +306,20 @@ func.func @bias_gradient(%dy: memref<?x8x1x1x32x32xf32>, %db: memref<?x8x1x1xf32
 // at zero (no loads of the output) and the fill is gone. Blocked over an
 // unknown reduction, only the first block starts at zero; the others load
 // the sums so far.
-// Starting from zero, the last rows of the batch (not a multiple of 6) are
+// Starting from zero, the last rows of the batch (not a multiple of 8) are
 // a full tile moved back to end at the last row: rows it shares with the
 // tile before are computed twice, to the same values. With fewer rows than
 // a tile, one row at a time.
 // CHECK-LABEL: func @zero_init
 // CHECK-NOT: linalg.fill
-// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[N:.*]], %c6
-// CHECK: %[[LAST:.*]] = arith.subi %[[N]], %c6
-// CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c6
-// CHECK: %[[ROUNDED:.*]] = arith.muli %[[TILES]], %c6
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[N:.*]], %c8
+// CHECK: %[[LAST:.*]] = arith.subi %[[N]], %c8
+// CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c8
+// CHECK: %[[ROUNDED:.*]] = arith.muli %[[TILES]], %c8
 // CHECK: %[[FULL:.*]] = arith.select %[[ENOUGH]], %[[ROUNDED]], %c0
-// CHECK: scf.for %{{.*}} = %c0 to %[[FULL]] step %c48
-// CHECK: scf.for %[[I0:.*]] = %{{.*}} to %{{.*}} step %c6 {
+// CHECK: scf.for %{{.*}} = %c0 to %[[FULL]] step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c96 step %c48
+// CHECK: scf.for %[[I0:.*]] = %{{.*}} to %{{.*}} step %c8 {
 // CHECK: %[[START:.*]] = arith.minui %[[I0]], %[[LAST]]
 // CHECK-NOT: vector.load %[[C:.*]]
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %cst,

@@ -223,7 +223,7 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     36 kernels: 1.56 -> 1.19 s with 8 for all), the smallest ops are bound
     by loop overhead more than by FMAs, and the free registers hold
     epilogues (the GAN's 128 x 64 x 64 matmuls with 12 rather than 8: its
-    step 57.5-58.8 -> 54.3-54.7 us, compile +0.04 s). A
+    step 57.1-57.9 -> 53.8-55.0 us, compile +0.04 s). A
     function with few kernels affords full tiles for all of them (the
     64-128-10 MLP's step: 16.6 -> 15.3 us, its compile 0.26 -> 0.33 s).
 

@@ -72,8 +72,8 @@ KernelEmitter::KernelEmitter(RewriterBase &rewriter, linalg::LinalgOp op,
       // by 3 vectors (3 + 3 + 2 across 128 columns), not 6 by 4: batches
       // are mostly powers of two, and the 6-row tiles' last one, moved
       // back to the batch's end, recomputes up to 5 rows (4 of 32). The
-      // Elman RNN (32 x 128 kernels) 514-534 -> 488-491 us a step, the
-      // 64-128-10 MLP 13.00-13.11 -> 12.71-12.74 us. Wider outputs keep
+      // Elman RNN (32 x 128 kernels) 531-536 -> 496-502 us a step, the
+      // 64-128-10 MLP 13.04-13.24 -> 12.89-13.00 us. Wider outputs keep
       // 6 x 4 (the 784-1024-1024 MLP's batch of 256 wastes 0.8% with
       // them, and its 1024 columns split into 3s ran slower).
       vectors = 3;

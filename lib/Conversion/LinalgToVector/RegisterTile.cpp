@@ -91,7 +91,7 @@ struct RegisterTilePass
       // by loop overhead more than by FMAs) a third: faster to compile
       // (the GAN's 36 kernels: 1.56 -> 1.19 s with 8 for all), the rest
       // free for epilogues. 12 rather than 8 for the GAN's 128 x 64 x 64
-      // matmuls: its step 57.5-58.8 -> 54.3-54.7 us, compile +0.04 s (16
+      // matmuls: its step 57.1-57.9 -> 53.8-55.0 us, compile +0.04 s (16
       // or 24: the same step, 24 compiling 0.1 s slower).
       bool small = manyKernels && work < smallWork;
       int64_t budget =
@@ -110,9 +110,9 @@ struct RegisterTilePass
       // LLVM moving accumulators between registers) and compile slower
       // (0.06 s), for a pass over an output that is small next to the work.
       // On outputs of at least 64K static elements (a 256 KB pass over
-      // memory saved), and on the small kernels' (a third of the
-      // registers, the rest free for the epilogue: the GAN's 128 x 64
-      // activations, 65.5-66.5 -> 63.8-64.5 us a step). Full tiles of
+      // memory saved), and on the small kernels' (8 or 12 accumulators,
+      // the rest of the registers free for the epilogue: the GAN's 128 x
+      // 64 activations, 65.8-66.6 -> 63.1-64.8 us a step). Full tiles of
       // smaller outputs are faster without: the small MLP's 64 x 128 bias
       // and ReLU as LLVM's loops 13.35-13.54 us, as epilogues 13.56-13.73.
       auto outType = cast<MemRefType>(c.out->get().getType());

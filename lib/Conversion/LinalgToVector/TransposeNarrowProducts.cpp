@@ -32,17 +32,12 @@ namespace {
 linalg::GenericOp cloneAsGeneric(RewriterBase &rewriter, linalg::LinalgOp op,
                                  ValueRange inputs, ValueRange inits,
                                  ArrayRef<AffineMap> maps) {
-  return linalg::GenericOp::create(
-      rewriter, op.getLoc(), TypeRange(inits), inputs, inits, maps,
-      op.getIteratorTypesArray(),
-      [&](OpBuilder &b, Location l, ValueRange args) {
-        IRMapping mapping;
-        mapping.map(op.getBlock()->getArguments(), args);
-        for (Operation &inner : op.getBlock()->without_terminator())
-          b.clone(inner, mapping);
-        linalg::YieldOp::create(
-            b, l, mapping.lookup(op.getBlock()->getTerminator()->getOperand(0)));
-      });
+  auto generic = linalg::GenericOp::create(rewriter, op.getLoc(),
+                                           TypeRange(inits), inputs, inits,
+                                           maps, op.getIteratorTypesArray());
+  rewriter.cloneRegionBefore(op->getRegion(0), generic.getRegion(),
+                             generic.getRegion().end());
+  return generic;
 }
 
 /// The largest transposed product copied back (elements: 64 KB of f32).

@@ -38,7 +38,7 @@ constexpr int64_t kMinLoopRow = 128;
 /// The shortest row of an elementwise op reading a contraction's output
 /// that stays a linalg op, for `dlc-register-tile` to compute on the
 /// kernel's tiles (the GAN's bias adds, ReLUs and ReLU gradients over rows
-/// of 64, as epilogues: 65.5-66.5 -> 63.8-64.5 us a step). Rows of 10
+/// of 64, as epilogues: 65.8-66.6 -> 63.1-64.8 us a step). Rows of 10
 /// classes stay rows of vectors (their bias add would be a loop LLVM
 /// leaves scalar when the kernel takes no epilogue).
 constexpr int64_t kMinEpilogueRow = 64;

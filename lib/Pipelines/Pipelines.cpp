@@ -67,7 +67,9 @@ void mlir::dlc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     TransposeNarrowProductsPassOptions narrow;
     narrow.lanes = options.lanes;
     pm.addNestedPass<func::FuncOp>(createTransposeNarrowProductsPass(narrow));
-    pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass());
+    VectorizeLinalgPassOptions vectorize;
+    vectorize.lanes = options.lanes;
+    pm.addNestedPass<func::FuncOp>(createVectorizeLinalgPass(vectorize));
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(createInterchangeLoopsPass());
   }

@@ -88,7 +88,17 @@ def VectorizeLinalgPass : Pass<"dlc-vectorize-linalg", "func::FuncOp"> {
     is) extracts the element and broadcasts it. A row op may read its
     indices (the one-hot target in a cross-entropy's gradient: a vector of
     steps compared with the label).
+
+    Row ops whose rows fit one vector of `lanes` (a softmax, cross-entropy
+    and their gradient over 10 classes) and that read a contraction's output
+    (through other such ops and reshapes) stay linalg, marked `dlc.row_op`:
+    `dlc-register-tile` computes them on the contraction's tiles (a row
+    epilogue), or else as a loop over their rows.
   }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "f32 elements per vector register (16 for AVX-512, 8 for AVX2)">,
+  ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];

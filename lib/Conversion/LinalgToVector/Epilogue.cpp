@@ -10,11 +10,7 @@
 using namespace mlir;
 using namespace mlir::dlc;
 
-namespace {
-
-/// The buffers `op` (and the ops nested in it) read and write; false when
-/// it has effects that name no buffer.
-bool collectEffects(Operation *op, DenseSet<Value> &reads,
+bool mlir::dlc::collectEffects(Operation *op, DenseSet<Value> &reads,
                     DenseSet<Value> &writes) {
   WalkResult result = op->walk([&](Operation *nested) {
     if (auto iface = dyn_cast<MemoryEffectOpInterface>(nested)) {
@@ -42,6 +38,8 @@ bool collectEffects(Operation *op, DenseSet<Value> &reads,
   });
   return !result.wasInterrupted();
 }
+
+namespace {
 
 /// Whether G's body can run on vectors: elementwise ops without regions.
 bool isVectorizableBody(linalg::GenericOp g) {
@@ -118,8 +116,14 @@ public:
           epilogue.storeOutput = true;
           break;
         }
-    if (!collectPrelude())
+    SmallVector<linalg::GenericOp> ops;
+    for (const Epilogue::Stage &stage : epilogue.stages)
+      ops.push_back(stage.op);
+    std::optional<SmallVector<Operation *>> prelude =
+        collectPrelude(contraction, ops);
+    if (!prelude)
       return std::nullopt;
+    epilogue.prelude = std::move(*prelude);
     return std::move(epilogue);
   }
 
@@ -158,7 +162,7 @@ private:
         g.getNumReductionLoops() != 0 || !isVectorizableBody(g))
       return false;
     unsigned loops = g.getNumLoops(), last = loops - 1;
-    Epilogue::Stage stage{g, std::nullopt};
+    Epilogue::Stage stage{g, std::nullopt, {}, {}};
     SmallVector<ReassociationIndices> groups;
     for (OpOperand *operand : g.getDpsInputOperands()) {
       Value v = operand->get();
@@ -242,39 +246,6 @@ private:
     return true;
   }
 
-  /// The values the stages use must exist at C: what comes from between
-  /// has to be free of effects (views, sizes, constants) or an allocation
-  /// (a stage's output) to move up.
-  bool collectPrelude() {
-    SmallVector<Value> worklist;
-    for (Epilogue::Stage stage : epilogue.stages) {
-      Block *body = stage.op.getBody();
-      llvm::append_range(worklist, stage.op->getOperands());
-      body->walk([&](Operation *nested) {
-        for (Value v : nested->getOperands())
-          if (v.getParentBlock() != body)
-            worklist.push_back(v);
-      });
-    }
-    DenseSet<Operation *> moved;
-    while (!worklist.empty()) {
-      Operation *def = worklist.pop_back_val().getDefiningOp();
-      if (!def || def->getBlock() != contraction->getBlock() ||
-          !contraction->isBeforeInBlock(def) || moved.contains(def))
-        continue;
-      if (!(isMemoryEffectFree(def) || isa<memref::AllocOp>(def)) ||
-          def->getNumRegions() != 0)
-        return false;
-      moved.insert(def);
-      llvm::append_range(worklist, def->getOperands());
-    }
-    epilogue.prelude = llvm::to_vector(moved);
-    llvm::sort(epilogue.prelude, [](Operation *x, Operation *y) {
-      return x->isBeforeInBlock(y);
-    });
-    return true;
-  }
-
   /// Ops after the first stage looked at for more stages.
   static constexpr int64_t kMaxScanned = 64;
 
@@ -290,6 +261,41 @@ private:
 };
 
 } // namespace
+
+std::optional<SmallVector<Operation *>>
+mlir::dlc::collectPrelude(Operation *contraction,
+                          ArrayRef<linalg::GenericOp> stages) {
+  // The values the stages use must exist at C: what comes from between
+  // has to be free of effects (views, sizes, constants) or an allocation
+  // (a stage's output) to move up.
+  SmallVector<Value> worklist;
+  for (linalg::GenericOp stage : stages) {
+    Block *body = stage.getBody();
+    llvm::append_range(worklist, stage->getOperands());
+    body->walk([&](Operation *nested) {
+      for (Value v : nested->getOperands())
+        if (v.getParentBlock() != body)
+          worklist.push_back(v);
+    });
+  }
+  DenseSet<Operation *> moved;
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != contraction->getBlock() ||
+        !contraction->isBeforeInBlock(def) || moved.contains(def))
+      continue;
+    if (!(isMemoryEffectFree(def) || isa<memref::AllocOp>(def)) ||
+        def->getNumRegions() != 0)
+      return std::nullopt;
+    moved.insert(def);
+    llvm::append_range(worklist, def->getOperands());
+  }
+  SmallVector<Operation *> prelude = llvm::to_vector(moved);
+  llvm::sort(prelude, [](Operation *x, Operation *y) {
+    return x->isBeforeInBlock(y);
+  });
+  return prelude;
+}
 
 std::optional<Epilogue> mlir::dlc::matchEpilogue(Operation *contraction,
                                                  Value out) {
@@ -359,6 +365,8 @@ void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage, Value acc,
 void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
                              const Epilogue &epilogue, Value acc,
                              ArrayRef<Value> outIndices, Value mask) {
+  if (epilogue.rows)
+    return emitRowEpilogue(b, loc, epilogue, acc, outIndices, mask);
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <optional>
 
@@ -19,11 +20,27 @@ namespace mlir::dlc {
 /// O; later ones (an Adam update's v and parameter updates after its m)
 /// may read only what earlier stages wrote, element for element.
 struct Epilogue {
+  /// What a row epilogue's operand holds for the row a tile computes: one
+  /// element per lane (`x[r, j]`), one value for the row (`max[r]`), one
+  /// per lane for every row (a bias `b[j]`), or one in all.
+  enum class Access { Element, Row, Column, Scalar };
   struct Stage {
     linalg::GenericOp op;
     /// The stage's input that is O (or its collapsed view), if any.
     std::optional<unsigned> input;
+    /// Row epilogues: each operand's access, by operand number, and for a
+    /// reduction along the row the value it starts from (the fill of its
+    /// output the epilogue replaces), by init.
+    SmallVector<Access> access;
+    SmallVector<TypedAttr> start;
   };
+  /// A row epilogue (matchRowEpilogue): a tile's vector holds a whole row
+  /// of O, and stages may reduce along it.
+  bool rows = false;
+  /// Row epilogues: the fills the reductions start from instead, and O
+  /// (whose row the accumulator vector is).
+  SmallVector<Operation *> absorbed;
+  Value output;
   SmallVector<Stage> stages;
   /// How O's dimensions merge into the stages' loops (identity when the
   /// first stage reads O itself).
@@ -42,12 +59,55 @@ struct Epilogue {
 /// allocated in the function), when there is one.
 std::optional<Epilogue> matchEpilogue(Operation *contraction, Value out);
 
+/// The buffers `op` (and the ops nested in it) read and write; false when
+/// it has effects that name no buffer.
+bool collectEffects(Operation *op, DenseSet<Value> &reads,
+                    DenseSet<Value> &writes);
+
+/// The ops between `contraction` and the ops of `stages` that the stages'
+/// operands come from, in order, when all of them can move up before it
+/// (free of effects, or allocations); nullopt otherwise.
+std::optional<SmallVector<Operation *>>
+collectPrelude(Operation *contraction, ArrayRef<linalg::GenericOp> stages);
+
+/// The attribute dlc-vectorize-linalg marks the row ops it leaves for
+/// dlc-register-tile with (row epilogues, or emitRowLoop).
+inline constexpr llvm::StringLiteral kRowOpAttr = "dlc.row_op";
+
+/// Whether `op` is a row op of a row epilogue, on tensors or buffers: its
+/// first loop parallel (the rows), the last one static, from 2 to `lanes`
+/// points for its element type (one vector: a softmax's 10 classes), any
+/// other loops of one point; its body elementwise (it may read its
+/// indices), or, when the last loop is a reduction, combining each output
+/// with `addf`, `maximumf` or `minimumf` (a row's sum or maximum).
+bool isRowOp(linalg::GenericOp op, int64_t lanes);
+
+/// The row epilogue of `contraction` writing `out`, a buffer of rows of at
+/// most one vector of `lanes` elements (the logits of a classifier): the
+/// row ops (isRowOp) that read O or what earlier stages wrote (a softmax,
+/// a cross-entropy and its gradient) and can run at C's position, on the
+/// rows of each tile. A reduction's output must be filled right before it
+/// (its start, which the epilogue takes over).
+std::optional<Epilogue> matchRowEpilogue(Operation *contraction, Value out,
+                                         int64_t lanes);
+
+/// A row op (isRowOp) on buffers left without a kernel to take it, as a
+/// loop over its rows computing each on one vector of `lanes` elements.
+LogicalResult emitRowLoop(RewriterBase &rewriter, linalg::GenericOp op,
+                          int64_t lanes);
+
 /// The epilogue for one vector of accumulators: `acc` holds O at indices
 /// `outIndices` (its last along O's last dimension), `mask` (if any) its
 /// valid lanes. For each stage in order: loads its other inputs there,
-/// computes its body on vectors, stores its results.
+/// computes its body on vectors, stores its results. In a row epilogue
+/// `acc` is the row `outIndices[0]`, and what a stage computes stays in
+/// registers for the stages after it.
 void emitEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
                   Value acc, ArrayRef<Value> outIndices, Value mask);
+
+/// emitEpilogue for a row epilogue (RowEpilogue.cpp).
+void emitRowEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
+                     Value acc, ArrayRef<Value> outIndices, Value mask);
 
 } // namespace mlir::dlc
 

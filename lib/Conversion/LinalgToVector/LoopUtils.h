@@ -122,9 +122,14 @@ inline Value vectorFor(OpBuilder &b, Location loc, IRMapping &mapping, Value v,
 /// arguments already mapped to vectors in `mapping`) onto vectors of
 /// `lanes`; constants and scalars from outside the body become splats.
 /// The yielded values' vectors: vectorFor(.., yielded value, ..).
+/// Ops for which `skip` holds are left out (the caller maps what it needs
+/// of them).
 inline void cloneOnVectors(OpBuilder &b, Location loc, Block *body,
-                           int64_t lanes, IRMapping &mapping) {
+                           int64_t lanes, IRMapping &mapping,
+                           function_ref<bool(Operation &)> skip = nullptr) {
   for (Operation &op : body->without_terminator()) {
+    if (skip && skip(op))
+      continue;
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       Value scalar = b.clone(op)->getResult(0);
       mapping.map(constant.getResult(),

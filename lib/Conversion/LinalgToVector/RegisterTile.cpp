@@ -117,9 +117,20 @@ struct RegisterTilePass
       // and ReLU as LLVM's loops 13.35-13.54 us, as epilogues 13.56-13.73.
       auto outType = cast<MemRefType>(c.out->get().getType());
       std::optional<mlir::dlc::Epilogue> epilogue;
+      // Rows of at most one vector (a classifier's logits) take the row
+      // ops that follow, reductions along the row included (the softmax,
+      // cross-entropy and gradient of the loss), on any output.
+      bool rowsFit = outType.getRank() == 2 &&
+                     !ShapedType::isDynamic(outType.getDimSize(1)) &&
+                     outType.getDimSize(1) <= elementLanes &&
+                     op.getMatchingIndexingMap(c.out).getResults().back() ==
+                         rewriter.getAffineDimExpr(c.j);
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
-          outType.getRank() == 2 &&
-          (small || staticPoints(outType.getShape()) >= minEpilogue))
+          rowsFit)
+        epilogue = mlir::dlc::matchRowEpilogue(op, c.out->get(), lanes);
+      else if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
+               outType.getRank() == 2 &&
+               (small || staticPoints(outType.getShape()) >= minEpilogue))
         epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
       if (epilogue)
         for (Operation *prelude : epilogue->prelude)
@@ -137,9 +148,21 @@ struct RegisterTilePass
       if (epilogue) {
         for (const mlir::dlc::Epilogue::Stage &stage : epilogue->stages)
           rewriter.eraseOp(stage.op);
+        for (Operation *fill : epilogue->absorbed)
+          rewriter.eraseOp(fill);
         eraseIfUnused(rewriter, out);
       }
     }
+    // Row ops that dlc-vectorize-linalg left for a row epilogue and no
+    // kernel took: a loop over their rows, each row one vector.
+    SmallVector<linalg::GenericOp> rowOps;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(mlir::dlc::kRowOpAttr))
+        rowOps.push_back(op);
+    });
+    for (linalg::GenericOp op : rowOps)
+      if (failed(mlir::dlc::emitRowLoop(rewriter, op, lanes)))
+        op->removeAttr(mlir::dlc::kRowOpAttr); // a loop nest; not an error
   }
 };
 

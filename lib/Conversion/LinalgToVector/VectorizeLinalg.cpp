@@ -1,6 +1,7 @@
 // dlc-vectorize-linalg: linalg ops with static shapes become vector ops;
 // small ops over the batch, one row at a time.
 #include "dlc/Conversion/Passes.h"
+#include "Epilogue.h"
 #include "LoopUtils.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -260,12 +261,50 @@ struct ReadElementThenBroadcast : OpRewritePattern<vector::TransferReadOp> {
   }
 };
 
+/// The row ops (mlir::dlc::isRowOp) that read the output of a contraction
+/// whose rows fit one vector, directly or through other such row ops and
+/// reshapes: a classifier's softmax, cross-entropy and their gradient,
+/// which dlc-register-tile computes on the logits' tiles.
+DenseSet<Operation *> rowEpilogueOps(func::FuncOp func, int64_t lanes) {
+  DenseSet<Value> chain;
+  DenseSet<Operation *> ops;
+  func.walk([&](Operation *op) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (linalgOp && linalgOp.hasPureTensorSemantics() && isMulAdd(linalgOp)) {
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      if (type.getRank() == 2 && !type.isDynamicDim(1))
+        chain.insert(op->getResult(0));
+      return;
+    }
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
+      if (chain.contains(op->getOperand(0)))
+        chain.insert(op->getResult(0));
+      return;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!generic || !generic.hasPureTensorSemantics() ||
+        !mlir::dlc::isRowOp(generic, lanes) ||
+        llvm::none_of(generic.getDpsInputs(),
+                      [&](Value v) { return chain.contains(v); }))
+      return;
+    ops.insert(op);
+    for (Value result : op->getResults())
+      chain.insert(result);
+  });
+  return ops;
+}
+
 struct VectorizeLinalgPass
     : mlir::dlc::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> candidates, rows, sums;
+    DenseSet<Operation *> rowEpilogue = rowEpilogueOps(getOperation(), lanes);
+    for (Operation *op : rowEpilogue)
+      op->setAttr(mlir::dlc::kRowOpAttr, UnitAttr::get(&getContext()));
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureTensorSemantics())
+      if (!op.hasPureTensorSemantics() || rowEpilogue.contains(op))
         return;
       if (isBatchSum(op)) {
         sums.push_back(op);

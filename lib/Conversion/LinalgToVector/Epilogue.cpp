@@ -365,8 +365,7 @@ void emitStage(OpBuilder &b, Location loc, Epilogue::Stage stage, Value acc,
 void mlir::dlc::emitEpilogue(OpBuilder &b, Location loc,
                              const Epilogue &epilogue, Value acc,
                              ArrayRef<Value> outIndices, Value mask) {
-  if (epilogue.rows)
-    return emitRowEpilogue(b, loc, epilogue, acc, outIndices, mask);
+  assert(!epilogue.rows && "row epilogues: emitRowEpilogue");
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };

@@ -33,6 +33,9 @@ struct Epilogue {
     /// output the epilogue replaces), by init.
     SmallVector<Access> access;
     SmallVector<TypedAttr> start;
+    /// Row epilogues, by init: whether the result must be stored (a later
+    /// stage overwrites it, or nothing but the stages reads the buffer).
+    SmallVector<bool> store;
   };
   /// A row epilogue (matchRowEpilogue): a tile's vector holds a whole row
   /// of O, and stages may reduce along it.
@@ -41,6 +44,10 @@ struct Epilogue {
   /// (whose row the accumulator vector is).
   SmallVector<Operation *> absorbed;
   Value output;
+  /// Row epilogues: whether computing a row again gives the same results
+  /// (no stage reads from memory what a stage writes: what the stages
+  /// compute passes between them in registers).
+  bool repeatable = true;
   SmallVector<Stage> stages;
   /// How O's dimensions merge into the stages' loops (identity when the
   /// first stage reads O itself).
@@ -99,15 +106,16 @@ LogicalResult emitRowLoop(RewriterBase &rewriter, linalg::GenericOp op,
 /// The epilogue for one vector of accumulators: `acc` holds O at indices
 /// `outIndices` (its last along O's last dimension), `mask` (if any) its
 /// valid lanes. For each stage in order: loads its other inputs there,
-/// computes its body on vectors, stores its results. In a row epilogue
-/// `acc` is the row `outIndices[0]`, and what a stage computes stays in
-/// registers for the stages after it.
+/// computes its body on vectors, stores its results. Not for row epilogues
+/// (emitRowEpilogue).
 void emitEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
                   Value acc, ArrayRef<Value> outIndices, Value mask);
 
-/// emitEpilogue for a row epilogue (RowEpilogue.cpp).
+/// A row epilogue on a tile: `accs[r]` holds O's row `rows[r]` (its
+/// first vector, from column 0). The stages' results stay in registers for
+/// the stages after them.
 void emitRowEpilogue(OpBuilder &b, Location loc, const Epilogue &epilogue,
-                     Value acc, ArrayRef<Value> outIndices, Value mask);
+                     ArrayRef<Value> accs, ArrayRef<Value> rows);
 
 } // namespace mlir::dlc
 

@@ -226,6 +226,8 @@ bool KernelEmitter::overlapsRows() {
     return false;
   if (!epilogue)
     return true;
+  if (epilogue->rows)
+    return epilogue->repeatable;
   // Nothing a stage writes may be read by a stage (a second run of the
   // tile would read it updated).
   DenseSet<Value> written;
@@ -618,6 +620,16 @@ void KernelEmitter::emitTile(ArrayRef<Value> outerIvs, Value i0,
       }
   };
   auto finish = [&](OpBuilder &b) {
+    if (epilogue->rows) {
+      // One vector per row (count == 1): the tile's rows side by side.
+      SmallVector<Value> rowIndices;
+      for (int64_t r = 0; r < tileRows; ++r)
+        rowIndices.push_back(outIndices[r * count].front());
+      mlir::dlc::emitRowEpilogue(b, loc, *epilogue, nest.results, rowIndices);
+      if (epilogue->storeOutput)
+        storeOutput(b);
+      return;
+    }
     for (int64_t r = 0; r < tileRows; ++r)
       for (int64_t v = 0; v < count; ++v)
         mlir::dlc::emitEpilogue(b, loc, *epilogue, nest.results[r * count + v],

@@ -69,6 +69,9 @@ void eraseIfUnused(RewriterBase &rewriter, Value buffer) {
       rewriter.eraseOp(alloc);
 }
 
+/// The accumulators of a kernel with a row epilogue (one vector a row).
+constexpr int64_t kRowEpilogueAccumulators = 8;
+
 struct RegisterTilePass
     : mlir::dlc::impl::RegisterTilePassBase<RegisterTilePass> {
   using Base::Base;
@@ -122,9 +125,10 @@ struct RegisterTilePass
       // cross-entropy and gradient of the loss), on any output.
       bool rowsFit = outType.getRank() == 2 &&
                      !ShapedType::isDynamic(outType.getDimSize(1)) &&
-                     outType.getDimSize(1) <= elementLanes &&
-                     op.getMatchingIndexingMap(c.out).getResults().back() ==
-                         rewriter.getAffineDimExpr(c.j);
+                     outType.getDimSize(1) <= elementLanes && c.i &&
+                     op.getMatchingIndexingMap(c.out).getResults() ==
+                         ArrayRef<AffineExpr>{rewriter.getAffineDimExpr(*c.i),
+                                              rewriter.getAffineDimExpr(c.j)};
       if (fuseEpilogues && c.kind == Contraction::Kind::OuterProduct &&
           rowsFit)
         epilogue = mlir::dlc::matchRowEpilogue(op, c.out->get(), lanes);
@@ -132,6 +136,13 @@ struct RegisterTilePass
                outType.getRank() == 2 &&
                (small || staticPoints(outType.getShape()) >= minEpilogue))
         epilogue = mlir::dlc::matchEpilogue(op, c.out->get());
+      // A row epilogue's code is repeated for each row of the tile: tiles
+      // of 8 rows (8 accumulators, enough to keep the FMA units busy).
+      // Softmax regression over 10 classes, 64 x 64 inputs: 1.66-1.70 us a
+      // step with 8, 1.74-1.75 with 16 (and 0.04 s more to compile), 2.06
+      // with 24.
+      if (epilogue && epilogue->rows)
+        budget = std::min<int64_t>(budget, kRowEpilogueAccumulators);
       if (epilogue)
         for (Operation *prelude : epilogue->prelude)
           rewriter.moveOpBefore(prelude, op);
@@ -146,11 +157,18 @@ struct RegisterTilePass
       if (fill)
         rewriter.eraseOp(fill);
       if (epilogue) {
-        for (const mlir::dlc::Epilogue::Stage &stage : epilogue->stages)
+        // A row epilogue's temporaries may be left without a use.
+        llvm::SetVector<Value> buffers;
+        buffers.insert(out);
+        for (mlir::dlc::Epilogue::Stage stage : epilogue->stages) {
+          for (Value init : stage.op.getDpsInits())
+            buffers.insert(rootOf(init));
           rewriter.eraseOp(stage.op);
+        }
         for (Operation *fill : epilogue->absorbed)
           rewriter.eraseOp(fill);
-        eraseIfUnused(rewriter, out);
+        for (Value buffer : buffers)
+          eraseIfUnused(rewriter, buffer);
       }
     }
     // Row ops that dlc-vectorize-linalg left for a row epilogue and no

@@ -122,11 +122,48 @@ std::optional<Epilogue::Stage> rowStageOf(linalg::GenericOp g, int64_t lanes) {
                                      cast<ShapedType>(operand.get().getType()),
                                      ranges));
   stage.start.resize(g.getNumDpsInits());
+  stage.store.assign(g.getNumDpsInits(), true);
   return stage;
 }
 
 bool isReduction(linalg::GenericOp g) {
   return g.getIteratorTypesArray().back() == utils::IteratorType::reduction;
+}
+
+/// The reduction `kind` of `row`, combined with `start`. A sum adds its
+/// elements in order (rounding as the loop over the row did); an extremum,
+/// which does not depend on the order, is a tree: the row padded with the
+/// neutral element to a power of two, halves combined (LLVM expands
+/// `vector.reduce.fmaximum` one element at a time, each with NaN checks).
+Value reduceRow(OpBuilder &b, Location loc, vector::CombiningKind kind,
+                Value row, Value start) {
+  if (kind == vector::CombiningKind::ADD)
+    return vector::ReductionOp::create(b, loc, kind, row, start);
+  auto type = cast<VectorType>(row.getType());
+  int64_t width = type.getNumElements();
+  int64_t padded = llvm::PowerOf2Ceil(width);
+  if (padded != width) {
+    Value neutral = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            type, b.getFloatAttr(type.getElementType(), neutralOf(kind))));
+    SmallVector<int64_t> lanes(padded, width);
+    for (int64_t i = 0; i < width; ++i)
+      lanes[i] = i;
+    row = vector::ShuffleOp::create(b, loc, row, neutral, lanes);
+  }
+  for (int64_t half = padded / 2; half >= 1; half /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t i = 0; i < half; ++i) {
+      low.push_back(i);
+      high.push_back(half + i);
+    }
+    row = vector::makeArithReduction(
+        b, loc, kind, vector::ShuffleOp::create(b, loc, row, row, low),
+        vector::ShuffleOp::create(b, loc, row, row, high));
+  }
+  Value extremum = vector::ExtractOp::create(b, loc, row, 0);
+  return vector::makeArithReduction(b, loc, kind, extremum, start);
 }
 
 /// Builds a row epilogue stage by stage (see matchRowEpilogue).
@@ -159,6 +196,22 @@ public:
     }
     if (epilogue.stages.empty())
       return std::nullopt;
+    // What only the stages read needs no store: the last stage writing a
+    // buffer stores it when anything else reads it after C (or it is not
+    // the function's own allocation).
+    DenseSet<Value> later;
+    for (Epilogue::Stage &stage : llvm::reverse(epilogue.stages))
+      for (OpOperand &init : stage.op.getDpsInitsMutable()) {
+        Value root = rootOf(init.get());
+        stage.store[init.getOperandNumber() - stage.op.getNumDpsInputs()] =
+            !later.contains(root) && isReadAfter(root);
+        later.insert(root);
+      }
+    // A stage that reads from memory a buffer a stage writes would read it
+    // updated when a tile computes its rows again.
+    for (Value root : externalReads)
+      if (stageWrites.contains(root))
+        epilogue.repeatable = false;
     // O is stored too if anything but the stages reads it afterwards
     // (unless a stage overwrote it).
     if (!stageWrites.contains(out))
@@ -189,6 +242,18 @@ private:
     return llvm::any_of(g.getDpsInputs(),
                         [&](Value v) { return written.contains(rootOf(v)); });
   }
+  /// Whether an op other than the stages and the fills they absorb uses
+  /// buffer `root` after C, or it is not allocated in the function.
+  bool isReadAfter(Value root) {
+    if (!root.getDefiningOp<memref::AllocOp>())
+      return true;
+    for (Operation *op = contraction->getNextNode(); op; op = op->getNextNode())
+      if (!isStage(op) && !isa<ViewLikeOpInterface, memref::DeallocOp>(op) &&
+          !llvm::is_contained(epilogue.absorbed, op) && touches(op, root))
+        return true;
+    return false;
+  }
+
   /// The fill of `root` not yet absorbed, if any.
   linalg::FillOp pendingFill(Value root) {
     for (linalg::FillOp fill : fills)
@@ -219,6 +284,7 @@ private:
           return false;
         continue;
       }
+      externalReads.push_back(root);
       if (betweenWrites.contains(root) || pendingFill(root) ||
           ((access == Access::Element || access == Access::Column) &&
            !isContiguousAlongLastDim(v.getType())))
@@ -288,36 +354,35 @@ private:
   /// element of the row or one for the row.
   DenseMap<Value, Access> written;
   DenseSet<Value> stageWrites;
+  /// The buffers stages read from memory (not what O or a stage holds).
+  SmallVector<Value> externalReads;
   SmallVector<linalg::FillOp> fills;
   DenseSet<Value> betweenReads, betweenWrites;
 };
 
-/// Computes `stage` for row `row` (lanes from `j0`, `mask` the valid ones)
-/// on vectors of `lanes`. `values` holds what the kernel and earlier stages
-/// computed for the row, by buffer (a vector per row of elements, a scalar
-/// per row value); the stage reads them from there and adds what it writes.
+/// Computes `stage` for row `row`, on one vector of the row's length.
+/// `values` holds what the kernel and earlier stages computed for the row,
+/// by buffer (a vector for a row of elements, a scalar for a row's value);
+/// the stage reads them from there and adds what it writes.
 void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
-                  Value row, Value j0, Value mask, int64_t lanes,
-                  DenseMap<Value, Value> &values) {
+                  Value row, DenseMap<Value, Value> &values) {
   linalg::GenericOp g = stage.op;
   unsigned lane = g.getNumLoops() - 1;
+  int64_t width = g.getStaticLoopRanges().back();
   Type element = getElementTypeOrSelf(g.getDpsInits()[0].getType());
-  auto vectorType = VectorType::get({lanes}, element);
+  auto vectorType = VectorType::get({width}, element);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  auto loopIndex = [&](unsigned d) {
-    return d == 0 ? row : d == lane ? j0 : zero;
-  };
   auto indicesOf = [&](OpOperand *operand) {
     SmallVector<Value> idx;
     for (AffineExpr e : g.getMatchingIndexingMap(operand).getResults()) {
       auto dim = dyn_cast<AffineDimExpr>(e);
-      idx.push_back(dim ? loopIndex(dim.getPosition()) : zero);
+      idx.push_back(dim && dim.getPosition() == 0 ? row : zero);
     }
     return idx;
   };
   auto splat = [&](Value scalar) {
     return vector::BroadcastOp::create(
-               b, loc, VectorType::get({lanes}, scalar.getType()), scalar)
+               b, loc, VectorType::get({width}, scalar.getType()), scalar)
         .getResult();
   };
 
@@ -328,15 +393,8 @@ void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
     if (auto it = values.find(rootOf(operand->get())); it != values.end()) {
       value = access == Access::Row ? splat(it->second) : it->second;
     } else if (access == Access::Element || access == Access::Column) {
-      SmallVector<Value> idx = indicesOf(operand);
-      value = mask ? vector::MaskedLoadOp::create(
-                         b, loc, vectorType, operand->get(), idx, mask,
-                         arith::ConstantOp::create(b, loc, vectorType,
-                                                   b.getZeroAttr(vectorType)))
-                         .getResult()
-                   : vector::LoadOp::create(b, loc, vectorType, operand->get(),
-                                            idx)
-                         .getResult();
+      value = vector::LoadOp::create(b, loc, vectorType, operand->get(),
+                                     indicesOf(operand));
     } else {
       value = splat(
           memref::LoadOp::create(b, loc, operand->get(), indicesOf(operand)));
@@ -347,14 +405,11 @@ void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
   Block *body = g.getBody();
   for (auto index : body->getOps<linalg::IndexOp>()) {
     Value v;
-    if (index.getDim() == lane) {
+    if (index.getDim() == lane)
       v = vector::StepOp::create(
-          b, loc, VectorType::get({lanes}, b.getIndexType()));
-      if (!matchPattern(j0, m_Zero()))
-        v = arith::AddIOp::create(b, loc, v, splat(j0));
-    } else {
-      v = splat(loopIndex(index.getDim()));
-    }
+          b, loc, VectorType::get({width}, b.getIndexType()));
+    else
+      v = splat(index.getDim() == 0 ? row : zero);
     mapping.map(index.getResult(), v);
   }
   bool reduction = isReduction(g);
@@ -362,7 +417,7 @@ void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
   if (reduction)
     for (OpOperand &init : g.getDpsInitsMutable())
       combiners.push_back(combinerOf(g, init));
-  cloneOnVectors(b, loc, body, lanes, mapping, [&](Operation &op) {
+  cloneOnVectors(b, loc, body, width, mapping, [&](Operation &op) {
     return isa<linalg::IndexOp>(op) || llvm::is_contained(combiners, &op);
   });
 
@@ -372,32 +427,21 @@ void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
     SmallVector<Value> idx = indicesOf(&init);
     Value result;
     if (reduction) {
-      // The row's reduction, in order from the start (a sum rounds as
-      // the loop over the row did); lanes past the row neutral.
       Operation *combiner = combiners[k];
       BlockArgument outArg = g.getMatchingBlockArgument(&init);
       Value x = combiner->getOperand(0) == outArg ? combiner->getOperand(1)
                                                   : combiner->getOperand(0);
-      Value vx = vectorFor(b, loc, mapping, x, lanes);
-      vector::CombiningKind kind = *kindOf(combiner);
-      if (mask)
-        vx = arith::SelectOp::create(
-            b, loc, mask, vx,
-            arith::ConstantOp::create(
-                b, loc,
-                DenseElementsAttr::get(
-                    vectorType, b.getFloatAttr(element, neutralOf(kind)))));
       Value start =
           stage.start[k]
               ? arith::ConstantOp::create(b, loc, stage.start[k]).getResult()
               : memref::LoadOp::create(b, loc, init.get(), idx).getResult();
-      result = vector::ReductionOp::create(b, loc, kind, vx, start);
-      memref::StoreOp::create(b, loc, result, init.get(), idx);
+      result = reduceRow(b, loc, *kindOf(combiner),
+                         vectorFor(b, loc, mapping, x, width), start);
+      if (stage.store[k])
+        memref::StoreOp::create(b, loc, result, init.get(), idx);
     } else {
-      result = vectorFor(b, loc, mapping, yield.getOperand(k), lanes);
-      if (mask)
-        vector::MaskedStoreOp::create(b, loc, init.get(), idx, mask, result);
-      else
+      result = vectorFor(b, loc, mapping, yield.getOperand(k), width);
+      if (stage.store[k])
         vector::StoreOp::create(b, loc, result, init.get(), idx);
     }
     values[rootOf(init.get())] = result;
@@ -466,14 +510,26 @@ std::optional<Epilogue> mlir::dlc::matchRowEpilogue(Operation *contraction,
 }
 
 void mlir::dlc::emitRowEpilogue(OpBuilder &b, Location loc,
-                                const Epilogue &epilogue, Value acc,
-                                ArrayRef<Value> outIndices, Value mask) {
-  DenseMap<Value, Value> values;
-  values[epilogue.output] = acc;
-  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+                                const Epilogue &epilogue, ArrayRef<Value> accs,
+                                ArrayRef<Value> rows) {
+  // Each row's elements: the first lanes of its accumulator (the kernel's
+  // only vector along the row, from column 0).
+  int64_t width = cast<MemRefType>(epilogue.output.getType()).getDimSize(1);
+  SmallVector<DenseMap<Value, Value>> values(accs.size());
+  for (auto [acc, rowValues] : llvm::zip(accs, values)) {
+    Value row = acc;
+    if (width < cast<VectorType>(acc.getType()).getNumElements())
+      row = vector::ExtractStridedSliceOp::create(b, loc, acc, {0}, {width},
+                                                  {1});
+    rowValues[epilogue.output] = row;
+  }
+  // Stage by stage, each for all the rows: the rows' chains (a sum's
+  // ordered additions, the exponential's polynomial) are independent, and
+  // side by side the core overlaps them (row by row, the tile's epilogue
+  // waited on each row's chain: softmax regression 1.80 -> 2.03 us).
   for (const Epilogue::Stage &stage : epilogue.stages)
-    emitRowStage(b, loc, stage, outIndices[0], outIndices[1], mask, lanes,
-                 values);
+    for (auto [row, rowValues] : llvm::zip(rows, values))
+      emitRowStage(b, loc, stage, row, rowValues);
 }
 
 LogicalResult mlir::dlc::emitRowLoop(RewriterBase &rewriter,
@@ -499,22 +555,13 @@ LogicalResult mlir::dlc::emitRowLoop(RewriterBase &rewriter,
   }
   if (!rows)
     return failure();
-  Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-  int64_t vectorLanes = lanesFor(lanes, element);
-  int64_t width = op.getStaticLoopRanges().back();
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value mask;
-  if (width < vectorLanes)
-    mask = vector::CreateMaskOp::create(
-        rewriter, loc, VectorType::get({vectorLanes}, rewriter.getI1Type()),
-        ValueRange{arith::ConstantIndexOp::create(rewriter, loc, width)});
   scf::ForOp::create(rewriter, loc, zero, rows,
                      arith::ConstantIndexOp::create(rewriter, loc, 1),
                      ValueRange{},
                      [&](OpBuilder &b, Location l, Value row, ValueRange) {
                        DenseMap<Value, Value> values;
-                       emitRowStage(b, l, *stage, row, zero, mask, vectorLanes,
-                                    values);
+                       emitRowStage(b, l, *stage, row, values);
                        scf::YieldOp::create(b, l);
                      });
   rewriter.eraseOp(op);

@@ -310,3 +310,60 @@ func.func @row_with_index(%y: tensor<?xf32>, %p: tensor<?x10xf32>, %init: tensor
   } -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// Row ops after a product whose rows fit one vector (10 of 16 lanes): the
+// bias add and the row maximum stay linalg, marked for dlc-register-tile's
+// row epilogue; the same ops on
+// rows that do not read a product are vectorized a row at a time.
+// CHECK-LABEL: func @row_epilogue
+// CHECK: linalg.matmul
+// CHECK: linalg.generic {{.*}} attrs = {dlc.row_op}
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} attrs = {dlc.row_op}
+// CHECK: arith.maximumf
+// CHECK: scf.for
+// CHECK: vector.transfer_read
+// CHECK-NOT: dlc.row_op
+// CHECK: return
+func.func @row_epilogue(%x: tensor<?x64xf32>, %w: tensor<64x10xf32>,
+                        %b: tensor<10xf32>, %o: tensor<?x10xf32>)
+    -> (tensor<?xf32>, tensor<?x10xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %e = tensor.empty(%n) : tensor<?x10xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x10xf32>) -> tensor<?x10xf32>
+  %z = linalg.matmul ins(%x, %w : tensor<?x64xf32>, tensor<64x10xf32>)
+                     outs(%f : tensor<?x10xf32>) -> tensor<?x10xf32>
+  %l = linalg.generic {indexing_maps = [#id, #col, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%z, %b : tensor<?x10xf32>, tensor<10xf32>) outs(%e : tensor<?x10xf32>) {
+  ^bb0(%in: f32, %bias: f32, %out: f32):
+    %s = arith.addf %in, %bias : f32
+    linalg.yield %s : f32
+  } -> tensor<?x10xf32>
+  %me = tensor.empty(%n) : tensor<?xf32>
+  %mf = linalg.fill ins(%ninf : f32) outs(%me : tensor<?xf32>) -> tensor<?xf32>
+  %m = linalg.generic {indexing_maps = [#id, #row],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%l : tensor<?x10xf32>) outs(%mf : tensor<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %max = arith.maximumf %in, %out : f32
+    linalg.yield %max : f32
+  } -> tensor<?xf32>
+  %o2 = linalg.generic {indexing_maps = [#id, #col, #id],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%o, %b : tensor<?x10xf32>, tensor<10xf32>) outs(%e : tensor<?x10xf32>) {
+  ^bb0(%in: f32, %bias: f32, %out: f32):
+    %s = arith.addf %in, %bias : f32
+    linalg.yield %s : f32
+  } -> tensor<?x10xf32>
+  return %m, %o2 : tensor<?xf32>, tensor<?x10xf32>
+}

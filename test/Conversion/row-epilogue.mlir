@@ -178,3 +178,58 @@ func.func @gradient(%prob: memref<?x10xf32>, %label: memref<?xf32>,
   }
   return
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// Bufferization put the gradient in the logits' buffer, which a loop in
+// between still reads (a loss's mean at each label): the gradient stage
+// writes a buffer of its own, and what comes after reads that one.
+// CHECK-LABEL: func @renamed
+// CHECK: %[[Z:.*]] = memref.alloc
+// CHECK: %[[G:.*]] = memref.alloc
+// CHECK: scf.for %{{.*}} step %c8
+// CHECK: math.exp
+// CHECK: vector.store %{{.*}}, %[[Z]]
+// CHECK: arith.mulf
+// CHECK: vector.store %{{.*}}, %[[G]]
+// CHECK: scf.for
+// CHECK: memref.load %[[Z]]
+// CHECK: memref.copy %[[G]], %arg3
+func.func @renamed(%x: memref<?x64xf32>, %w: memref<64x10xf32>,
+                   %sum: memref<f32>, %grad: memref<?x10xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %two = arith.constant 2.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x64xf32>
+  %z = memref.alloc(%n) {alignment = 64 : i64} : memref<?x10xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<?x10xf32>)
+  linalg.matmul ins(%x, %w : memref<?x64xf32>, memref<64x10xf32>)
+                outs(%z : memref<?x10xf32>)
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%z : memref<?x10xf32>) outs(%z : memref<?x10xf32>)
+      attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  %total = scf.for %r = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f32) {
+    %v = memref.load %z[%r, %c0] : memref<?x10xf32>
+    %a = arith.addf %acc, %v : f32
+    scf.yield %a : f32
+  }
+  memref.store %total, %sum[] : memref<f32>
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%z : memref<?x10xf32>) outs(%z : memref<?x10xf32>)
+      attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %out: f32):
+    %g = arith.mulf %in, %two : f32
+    linalg.yield %g : f32
+  }
+  memref.copy %z, %grad : memref<?x10xf32> to memref<?x10xf32>
+  return
+}

@@ -162,7 +162,7 @@ private:
         g.getNumReductionLoops() != 0 || !isVectorizableBody(g))
       return false;
     unsigned loops = g.getNumLoops(), last = loops - 1;
-    Epilogue::Stage stage{g, std::nullopt, {}, {}};
+    Epilogue::Stage stage{g, std::nullopt, {}, {}, {}};
     SmallVector<ReassociationIndices> groups;
     for (OpOperand *operand : g.getDpsInputOperands()) {
       Value v = operand->get();

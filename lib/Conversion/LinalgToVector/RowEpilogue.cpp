@@ -116,7 +116,7 @@ bool isReshapeOfRoot(Value v) {
 std::optional<Epilogue::Stage> rowStageOf(linalg::GenericOp g, int64_t lanes) {
   if (!isRowOp(g, lanes))
     return std::nullopt;
-  Epilogue::Stage stage{g, std::nullopt, {}, {}};
+  Epilogue::Stage stage{g, std::nullopt, {}, {}, {}};
   SmallVector<int64_t> ranges = g.getStaticLoopRanges();
   for (OpOperand &operand : g->getOpOperands())
     stage.access.push_back(*accessOf(g.getMatchingIndexingMap(&operand),

@@ -108,22 +108,10 @@ public:
       if (!jumpOver(op))
         break;
     }
-    // O is stored too if anything but the stages reads it afterwards
-    // (unless a stage overwrote it in place).
-    if (!stageWrites.contains(out))
-      for (op = contraction->getNextNode(); op; op = op->getNextNode())
-        if (!isStage(op) && !isView(op) && touches(op, out)) {
-          epilogue.storeOutput = true;
-          break;
-        }
-    SmallVector<linalg::GenericOp> ops;
-    for (const Epilogue::Stage &stage : epilogue.stages)
-      ops.push_back(stage.op);
-    std::optional<SmallVector<Operation *>> prelude =
-        collectPrelude(contraction, ops);
-    if (!prelude)
+    if (!completeEpilogue(contraction, out, stageWrites.contains(out),
+                          [&](Operation *op) { return isView(op); },
+                          epilogue))
       return std::nullopt;
-    epilogue.prelude = std::move(*prelude);
     return std::move(epilogue);
   }
 
@@ -295,6 +283,29 @@ mlir::dlc::collectPrelude(Operation *contraction,
     return x->isBeforeInBlock(y);
   });
   return prelude;
+}
+
+bool mlir::dlc::completeEpilogue(Operation *contraction, Value out,
+                                 bool outWritten,
+                                 function_ref<bool(Operation *)> ignore,
+                                 Epilogue &epilogue) {
+  // O is stored too if anything but the stages reads it afterwards
+  // (unless a stage overwrote it).
+  SmallVector<linalg::GenericOp> ops;
+  for (const Epilogue::Stage &stage : epilogue.stages)
+    ops.push_back(stage.op);
+  if (!outWritten)
+    for (Operation *op = contraction->getNextNode(); op; op = op->getNextNode())
+      if (!llvm::is_contained(ops, op) && !ignore(op) && touches(op, out)) {
+        epilogue.storeOutput = true;
+        break;
+      }
+  std::optional<SmallVector<Operation *>> prelude =
+      collectPrelude(contraction, ops);
+  if (!prelude)
+    return false;
+  epilogue.prelude = std::move(*prelude);
+  return true;
 }
 
 std::optional<Epilogue> mlir::dlc::matchEpilogue(Operation *contraction,

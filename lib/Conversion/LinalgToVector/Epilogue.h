@@ -81,6 +81,15 @@ collectPrelude(Operation *contraction, ArrayRef<linalg::GenericOp> stages);
 /// dlc-register-tile with (row epilogues, or emitRowLoop).
 inline constexpr llvm::StringLiteral kRowOpAttr = "dlc.row_op";
 
+/// Completes `epilogue`, matched for `contraction` writing `out`: O must
+/// still be stored when an op after C other than the stages (and those
+/// `ignore` names: views) uses it, unless a stage overwrote it
+/// (`outWritten`); the prelude (collectPrelude). False when that cannot
+/// move.
+bool completeEpilogue(Operation *contraction, Value out, bool outWritten,
+                      function_ref<bool(Operation *)> ignore,
+                      Epilogue &epilogue);
+
 /// Whether `op` is a row op of a row epilogue, on tensors or buffers: its
 /// first loop parallel (the rows), the last one static, from 2 to `lanes`
 /// points for its element type (one vector: a softmax's 10 classes), any

@@ -213,23 +213,11 @@ public:
     for (Value root : externalReads)
       if (stageWrites.contains(root))
         epilogue.repeatable = false;
-    // O is stored too if anything but the stages reads it afterwards
-    // (unless a stage overwrote it).
-    if (!stageWrites.contains(out))
-      for (Operation *op = contraction->getNextNode(); op;
-           op = op->getNextNode())
-        if (!isStage(op) && !isa<ViewLikeOpInterface>(op) && touches(op, out)) {
-          epilogue.storeOutput = true;
-          break;
-        }
-    SmallVector<linalg::GenericOp> ops;
-    for (const Epilogue::Stage &stage : epilogue.stages)
-      ops.push_back(stage.op);
-    std::optional<SmallVector<Operation *>> prelude =
-        collectPrelude(contraction, ops);
-    if (!prelude)
+    if (!completeEpilogue(
+            contraction, out, stageWrites.contains(out),
+            [](Operation *op) { return isa<ViewLikeOpInterface>(op); },
+            epilogue))
       return std::nullopt;
-    epilogue.prelude = std::move(*prelude);
     return std::move(epilogue);
   }
 

@@ -112,6 +112,11 @@ std::optional<Epilogue> matchRowEpilogue(Operation *contraction, Value out,
 LogicalResult emitRowLoop(RewriterBase &rewriter, linalg::GenericOp op,
                           int64_t lanes);
 
+/// `op`, over the dynamic batch, tiled by one row (TilingInterface), each
+/// row vectorized by linalg's vectorizer (on tensors or buffers;
+/// dlc-vectorize-linalg's rows). Failure when it cannot be tiled.
+LogicalResult vectorizeByRows(RewriterBase &rewriter, linalg::LinalgOp op);
+
 /// The epilogue for one vector of accumulators: `acc` holds O at indices
 /// `outIndices` (its last along O's last dimension), `mask` (if any) its
 /// valid lanes. For each stage in order: loads its other inputs there,

@@ -178,9 +178,14 @@ struct RegisterTilePass
       if (op->hasAttr(mlir::dlc::kRowOpAttr))
         rowOps.push_back(op);
     });
-    for (linalg::GenericOp op : rowOps)
+    // Those whose operands the loop cannot load as vectors (a strided
+    // view of a scan's buffer) are tiled by rows and vectorized by linalg
+    // as dlc-vectorize-linalg would have.
+    for (linalg::GenericOp op : rowOps) {
+      op->removeAttr(mlir::dlc::kRowOpAttr);
       if (failed(mlir::dlc::emitRowLoop(rewriter, op, lanes)))
-        op->removeAttr(mlir::dlc::kRowOpAttr); // a loop nest; not an error
+        (void)mlir::dlc::vectorizeByRows(rewriter, op); // else a loop nest
+    }
   }
 };
 

@@ -311,6 +311,7 @@ private:
     bool reduction = isReduction(g);
     // Its inputs: what O or earlier stages hold for the same row, or
     // buffers nothing in between writes.
+    SmallVector<Value> reads;
     for (OpOperand *input : g.getDpsInputOperands()) {
       Value v = input->get(), root = rootOf(v);
       Access access = stage->access[input->getOperandNumber()];
@@ -319,7 +320,7 @@ private:
           return false;
         continue;
       }
-      externalReads.push_back(root);
+      reads.push_back(root);
       if (betweenWrites.contains(root) || pendingFill(root) ||
           ((access == Access::Element || access == Access::Column) &&
            !isContiguousAlongLastDim(v.getType())))
@@ -376,6 +377,7 @@ private:
         return false;
       }
     }
+    llvm::append_range(externalReads, reads);
     for (OpOperand *init : renames)
       rename(g, *init);
     for (OpOperand &init : g.getDpsInitsMutable()) {

@@ -261,6 +261,17 @@ struct ReadElementThenBroadcast : OpRewritePattern<vector::TransferReadOp> {
   }
 };
 
+/// Vectorizes `op` (linalg's vectorizer) in place.
+LogicalResult vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> result =
+      linalg::vectorize(rewriter, op);
+  if (failed(result))
+    return failure();
+  rewriter.replaceOp(op, result->replacements);
+  return success();
+}
+
 /// The row ops (mlir::dlc::isRowOp) that read the output of a contraction
 /// whose rows fit one vector, directly or through other such row ops and
 /// reshapes: a classifier's softmax, cross-entropy and their gradient,
@@ -294,6 +305,37 @@ DenseSet<Operation *> rowEpilogueOps(func::FuncOp func, int64_t lanes) {
   return ops;
 }
 
+} // namespace
+
+LogicalResult mlir::dlc::vectorizeByRows(RewriterBase &rewriter,
+                                         linalg::LinalgOp op) {
+  // The batch loop tiled by 1 (TilingInterface), each row a static op to
+  // vectorize.
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t range : op.getStaticLoopRanges())
+    sizes.push_back(
+        rewriter.getIndexAttr(ShapedType::isDynamic(range) ? 1 : 0));
+  scf::SCFTilingOptions options;
+  options.setTileSizes(sizes);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  if (op->getNumResults())
+    rewriter.replaceOp(op, tiled->replacements);
+  else
+    rewriter.eraseOp(op);
+  for (Operation *row : tiled->tiledOps)
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(row);
+        linalgOp && !linalgOp.hasDynamicShape() &&
+        succeeded(linalg::vectorizeOpPrecondition(linalgOp)))
+      (void)vectorizeOp(rewriter, linalgOp);
+  return success();
+}
+
+namespace {
+
 struct VectorizeLinalgPass
     : mlir::dlc::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
   using Base::Base;
@@ -326,34 +368,10 @@ struct VectorizeLinalgPass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : sums)
       sumInRegisters(rewriter, cast<linalg::GenericOp>(op.getOperation()));
-    // Ops over the batch: the batch loop tiled by 1 (TilingInterface), each
-    // row a static op to vectorize.
-    for (linalg::LinalgOp op : rows) {
-      SmallVector<OpFoldResult> sizes;
-      for (int64_t range : op.getStaticLoopRanges())
-        sizes.push_back(rewriter.getIndexAttr(ShapedType::isDynamic(range) ? 1 : 0));
-      scf::SCFTilingOptions options;
-      options.setTileSizes(sizes);
-      rewriter.setInsertionPoint(op);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(tiled))
-        continue; // stays a loop nest; not an error
-      rewriter.replaceOp(op, tiled->replacements);
-      for (Operation *row : tiled->tiledOps)
-        if (auto linalgOp = dyn_cast<linalg::LinalgOp>(row);
-            linalgOp && !linalgOp.hasDynamicShape() &&
-            succeeded(linalg::vectorizeOpPrecondition(linalgOp)))
-          candidates.push_back(linalgOp);
-    }
-    for (linalg::LinalgOp op : candidates) {
-      rewriter.setInsertionPoint(op);
-      FailureOr<linalg::VectorizationResult> result =
-          linalg::vectorize(rewriter, op);
-      if (failed(result))
-        continue; // stays a loop nest; not an error
-      rewriter.replaceOp(op, result->replacements);
-    }
+    for (linalg::LinalgOp op : rows)
+      (void)mlir::dlc::vectorizeByRows(rewriter, op); // else a loop nest
+    for (linalg::LinalgOp op : candidates)
+      (void)vectorizeOp(rewriter, op); // else a loop nest; not an error
     SmallVector<vector::MultiDimReductionOp> reductions;
     getOperation().walk(
         [&](vector::MultiDimReductionOp op) { reductions.push_back(op); });

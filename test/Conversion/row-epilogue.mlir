@@ -233,3 +233,33 @@ func.func @renamed(%x: memref<?x64xf32>, %w: memref<64x10xf32>,
   memref.copy %z, %grad : memref<?x10xf32> to memref<?x10xf32>
   return
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A row op writing a strided view (a scan's step along its last axis):
+// rows of vectors cannot be stored there, so it is tiled by rows and each
+// row vectorized by linalg's vectorizer (transfers).
+// CHECK-LABEL: func @strided
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for
+// CHECK: vector.transfer_read
+// CHECK: math.tanh {{.*}} : vector<1x2xf32>
+// CHECK: vector.transfer_write
+func.func @strided(%a: memref<?x2xf32>, %buf: memref<?x2x4xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %a, %c0 : memref<?x2xf32>
+  %step = memref.subview %buf[0, 0, %t] [%n, 2, 1] [1, 1, 1]
+      : memref<?x2x4xf32> to memref<?x2xf32, strided<[8, 4], offset: ?>>
+  linalg.generic {indexing_maps = [#id, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<?x2xf32>)
+      outs(%step : memref<?x2xf32, strided<[8, 4], offset: ?>>)
+      attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %out: f32):
+    %h = math.tanh %in : f32
+    linalg.yield %h : f32
+  }
+  return
+}

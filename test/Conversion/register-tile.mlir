@@ -515,6 +515,46 @@ func.func @written_between(%x: memref<?x32xf32>, %w: memref<32x128xf32>, %b: mem
 
 // -----
 
+// An activation's gradient (dh * (h > 0)) written over the activation's
+// buffer, which an op between the matmul and it still reads (the weight
+// gradient's, here a copy): the epilogue writes a buffer of its own, and
+// what comes after the gradient reads that one.
+// CHECK-LABEL: func @renamed_gradient
+// CHECK: %[[ACT:.*]] = memref.alloc(%{{.*}}) : memref<?x128xf32>
+// CHECK: %[[NEW:.*]] = memref.alloc(%{{.*}}) : memref<?x128xf32>
+// CHECK-NOT: memref.alloc
+// CHECK: memref.copy %arg2, %[[ACT]]
+// CHECK: vector.fma
+// CHECK: vector.load %[[ACT]][
+// CHECK: arith.select
+// CHECK: vector.store %{{.*}}, %[[NEW]][
+// CHECK: memref.copy %[[ACT]], %arg3
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[NEW]], %arg4
+func.func @renamed_gradient(%dy: memref<?x32xf32>, %w: memref<32x128xf32>, %h: memref<?x128xf32>, %seen: memref<?x128xf32>, %dh: memref<?x128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %dy, %c0 : memref<?x32xf32>
+  %mm = memref.alloc(%n) : memref<?x128xf32>
+  %act = memref.alloc(%n) : memref<?x128xf32>
+  memref.copy %h, %act : memref<?x128xf32> to memref<?x128xf32>
+  linalg.fill ins(%zero : f32) outs(%mm : memref<?x128xf32>)
+  linalg.matmul ins(%dy, %w : memref<?x32xf32>, memref<32x128xf32>) outs(%mm : memref<?x128xf32>)
+  memref.copy %act, %seen : memref<?x128xf32> to memref<?x128xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %act : memref<?x128xf32>, memref<?x128xf32>) outs(%act : memref<?x128xf32>) {
+  ^bb0(%g: f32, %a: f32, %o: f32):
+    %pos = arith.cmpf ogt, %a, %zero : f32
+    %d = arith.select %pos, %g, %zero : f32
+    linalg.yield %d : f32
+  }
+  memref.copy %act, %dh : memref<?x128xf32> to memref<?x128xf32>
+  return
+}
+
+// -----
+
 // A chain of stages: Adam's first- and second-moment updates both read the
 // gradient; the parameter update reads what they wrote (element for
 // element) and joins too. A later op reading a buffer written in between

@@ -4,6 +4,7 @@
 #include "LoopUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -201,15 +202,25 @@ private:
     // A stage writes while the kernel still reads its operands: what it
     // writes must be none of them, nothing it jumps over may use it, and
     // an input it also writes must be read in place.
+    SmallVector<OpOperand *> renames;
     for (OpOperand &init : g.getDpsInitsMutable()) {
       Value v = init.get(), root = rootOf(v);
       auto type = dyn_cast<MemRefType>(v.getType());
       if (!type || type.getElementType() != element ||
           !isContiguousAlongLastDim(type) ||
           !g.getMatchingIndexingMap(&init).isIdentity() ||
-          !g.getMatchingBlockArgument(&init).use_empty() ||
-          betweenReads.contains(root) || betweenWrites.contains(root))
+          !g.getMatchingBlockArgument(&init).use_empty())
         return false;
+      if (betweenReads.contains(root) || betweenWrites.contains(root)) {
+        // Bufferization reused a buffer an op in between still uses (an
+        // activation's gradient written over the activation, which the
+        // weight gradient's kernel reads first): the stage may write a
+        // buffer of its own, which everything after it reads.
+        if (!canRenameOutput(g, init, out))
+          return false;
+        renames.push_back(&init);
+        continue;
+      }
       for (Value operand : contraction->getOperands())
         if (root != out && isa<BaseMemRefType>(operand.getType()) &&
             rootOf(operand) == root)
@@ -226,6 +237,8 @@ private:
                !earlier.op.getMatchingIndexingMap(in).isIdentity()))
             return false;
     }
+    for (OpOperand *init : renames)
+      renameOutput(g, *init);
     for (Value v : g.getDpsInits()) {
       stageWrites.insert(rootOf(v));
       written.insert(v);
@@ -249,6 +262,47 @@ private:
 };
 
 } // namespace
+
+bool mlir::dlc::canRenameOutput(linalg::GenericOp g, OpOperand &init,
+                                Value like) {
+  Value root = init.get();
+  auto alloc = root.getDefiningOp<memref::AllocOp>();
+  auto likeAlloc = like.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !likeAlloc || alloc.getType() != likeAlloc.getType() ||
+      alloc.getDynamicSizes() != likeAlloc.getDynamicSizes() ||
+      alloc->getBlock() != g->getBlock())
+    return false;
+  Block *block = g->getBlock();
+  for (Operation *user : root.getUsers()) {
+    Operation *owner = block->findAncestorOpInBlock(*user);
+    if (!owner || isa<memref::DeallocOp, func::ReturnOp>(user))
+      return false;
+    if (owner == g || g->isBeforeInBlock(owner))
+      continue;
+    // A view made before g must not be used from g on.
+    if (isa<ViewLikeOpInterface>(user))
+      for (Operation *viewUser : user->getUsers()) {
+        Operation *later = block->findAncestorOpInBlock(*viewUser);
+        if (!later || later == g || g->isBeforeInBlock(later))
+          return false;
+      }
+  }
+  return true;
+}
+
+void mlir::dlc::renameOutput(linalg::GenericOp g, OpOperand &init) {
+  Value root = init.get();
+  auto alloc = root.getDefiningOp<memref::AllocOp>();
+  OpBuilder b(alloc);
+  b.setInsertionPointAfter(alloc);
+  Value fresh = b.clone(*alloc)->getResult(0);
+  Block *block = g->getBlock();
+  for (OpOperand &use : llvm::make_early_inc_range(root.getUses())) {
+    Operation *owner = block->findAncestorOpInBlock(*use.getOwner());
+    if (use.getOwner() == g ? &use == &init : g->isBeforeInBlock(owner))
+      use.set(fresh);
+  }
+}
 
 std::optional<SmallVector<Operation *>>
 mlir::dlc::collectPrelude(Operation *contraction,

@@ -90,6 +90,17 @@ bool completeEpilogue(Operation *contraction, Value out, bool outWritten,
                       function_ref<bool(Operation *)> ignore,
                       Epilogue &epilogue);
 
+/// Whether stage `g` may write a new buffer instead of its output `init`'s,
+/// which bufferization reused and an op between the kernel and `g` still
+/// uses: that buffer is allocated like `like` (O: `g` writes all of it), in
+/// `g`'s block, and every use of it from `g` on can move to the new one (no
+/// view of it made before `g`, no deallocation or return of it).
+bool canRenameOutput(linalg::GenericOp g, OpOperand &init, Value like);
+
+/// Gives `g`'s output `init` a new buffer allocated like the old one, and
+/// moves every use of the old one after `g` to it.
+void renameOutput(linalg::GenericOp g, OpOperand &init);
+
 /// Whether `op` is a row op of a row epilogue, on tensors or buffers: its
 /// first loop parallel (the rows), the last one static, from 2 to `lanes`
 /// points for its element type (one vector: a softmax's 10 classes), any

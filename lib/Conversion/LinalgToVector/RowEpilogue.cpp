@@ -6,7 +6,6 @@
 #include "LoopUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 
@@ -243,52 +242,6 @@ private:
     return false;
   }
 
-  /// Whether stage `g` may write a new buffer in place of `init`'s: the
-  /// buffer is allocated like O (same rows, the whole row written), and
-  /// every use of it at or after `g`, in `g`'s block, can be moved to the
-  /// new one (no view made before `g`, no deallocation or return).
-  bool canRename(linalg::GenericOp g, OpOperand &init) {
-    Value root = init.get();
-    auto alloc = root.getDefiningOp<memref::AllocOp>();
-    auto outAlloc = out.getDefiningOp<memref::AllocOp>();
-    if (!alloc || !outAlloc || alloc.getType() != outAlloc.getType() ||
-        alloc.getDynamicSizes() != outAlloc.getDynamicSizes() ||
-        alloc->getBlock() != g->getBlock())
-      return false;
-    Block *block = g->getBlock();
-    for (Operation *user : root.getUsers()) {
-      Operation *owner = block->findAncestorOpInBlock(*user);
-      if (!owner || isa<memref::DeallocOp, func::ReturnOp>(user))
-        return false;
-      if (owner == g || g->isBeforeInBlock(owner))
-        continue;
-      if (isa<ViewLikeOpInterface>(user))
-        for (Operation *viewUser : user->getUsers()) {
-          Operation *later = block->findAncestorOpInBlock(*viewUser);
-          if (!later || later == g || g->isBeforeInBlock(later))
-            return false;
-        }
-    }
-    return true;
-  }
-
-  /// Gives stage `g`'s output `init` a new buffer, allocated like the old
-  /// one, and moves every later use to it.
-  void rename(linalg::GenericOp g, OpOperand &init) {
-    Value root = init.get();
-    auto alloc = root.getDefiningOp<memref::AllocOp>();
-    OpBuilder b(alloc);
-    b.setInsertionPointAfter(alloc);
-    Value fresh = b.clone(*alloc)->getResult(0);
-    Block *block = g->getBlock();
-    for (OpOperand &use : llvm::make_early_inc_range(root.getUses())) {
-      Operation *owner = block->findAncestorOpInBlock(*use.getOwner());
-      if (use.getOwner() == g ? &use == &init
-                              : g->isBeforeInBlock(owner))
-        use.set(fresh);
-    }
-  }
-
   /// The fill of `root` not yet absorbed, if any.
   linalg::FillOp pendingFill(Value root) {
     for (linalg::FillOp fill : fills)
@@ -342,7 +295,7 @@ private:
         // (the logits' buffer for a cross-entropy's gradient, which the
         // loss's mean reads first): the stage may write a buffer of its
         // own instead, which everything after it reads.
-        if (!canRename(g, init))
+        if (!canRenameOutput(g, init, out))
           return false;
         renames.push_back(&init);
         continue;
@@ -379,7 +332,7 @@ private:
     }
     llvm::append_range(externalReads, reads);
     for (OpOperand *init : renames)
-      rename(g, *init);
+      renameOutput(g, *init);
     for (OpOperand &init : g.getDpsInitsMutable()) {
       written[rootOf(init.get())] =
           stage->access[init.getOperandNumber()];

@@ -263,3 +263,43 @@ func.func @strided(%a: memref<?x2xf32>, %buf: memref<?x2x4xf32>, %t: index) {
   }
   return
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#all = affine_map<(d0, d1) -> ()>
+
+// The batch size a gradient divides by, stored into a buffer of its own
+// after the product: the store moves up before the kernel (what it stores
+// has no effects), and the division runs on the tiles.
+// CHECK-LABEL: func @hoisted_store
+// CHECK: %[[SZ:.*]] = memref.alloc() : memref<f32>
+// CHECK: memref.store %{{.*}}, %[[SZ]][] : memref<f32>
+// CHECK: scf.for %{{.*}} step %c8
+// CHECK: memref.load %[[SZ]][] : memref<f32>
+// CHECK: arith.divf {{.*}} : vector<10xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @hoisted_store(%x: memref<?x64xf32>, %w: memref<64x10xf32>,
+                         %g: memref<?x10xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x64xf32>
+  %z = memref.alloc(%n) {alignment = 64 : i64} : memref<?x10xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<?x10xf32>)
+  linalg.matmul ins(%x, %w : memref<?x64xf32>, memref<64x10xf32>)
+                outs(%z : memref<?x10xf32>)
+  %ni = arith.index_cast %n : index to i64
+  %nf = arith.sitofp %ni : i64 to f32
+  %sz = memref.alloc() : memref<f32>
+  memref.store %nf, %sz[] : memref<f32>
+  linalg.generic {indexing_maps = [#id, #all, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%z, %sz : memref<?x10xf32>, memref<f32>)
+      outs(%g : memref<?x10xf32>) attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %size: f32, %out: f32):
+    %q = arith.divf %in, %size : f32
+    linalg.yield %q : f32
+  }
+  return
+}

@@ -306,11 +306,16 @@ void mlir::dlc::renameOutput(linalg::GenericOp g, OpOperand &init) {
 
 std::optional<SmallVector<Operation *>>
 mlir::dlc::collectPrelude(Operation *contraction,
-                          ArrayRef<linalg::GenericOp> stages) {
+                          ArrayRef<linalg::GenericOp> stages,
+                          ArrayRef<Operation *> stores) {
   // The values the stages use must exist at C: what comes from between
   // has to be free of effects (views, sizes, constants) or an allocation
-  // (a stage's output) to move up.
+  // (a stage's output) to move up; `stores` move up too, with what they
+  // store.
   SmallVector<Value> worklist;
+  DenseSet<Operation *> moved(stores.begin(), stores.end());
+  for (Operation *store : stores)
+    llvm::append_range(worklist, store->getOperands());
   for (linalg::GenericOp stage : stages) {
     Block *body = stage.getBody();
     llvm::append_range(worklist, stage->getOperands());
@@ -320,7 +325,6 @@ mlir::dlc::collectPrelude(Operation *contraction,
           worklist.push_back(v);
     });
   }
-  DenseSet<Operation *> moved;
   while (!worklist.empty()) {
     Operation *def = worklist.pop_back_val().getDefiningOp();
     if (!def || def->getBlock() != contraction->getBlock() ||
@@ -342,7 +346,8 @@ mlir::dlc::collectPrelude(Operation *contraction,
 bool mlir::dlc::completeEpilogue(Operation *contraction, Value out,
                                  bool outWritten,
                                  function_ref<bool(Operation *)> ignore,
-                                 Epilogue &epilogue) {
+                                 Epilogue &epilogue,
+                                 ArrayRef<Operation *> stores) {
   // O is stored too if anything but the stages reads it afterwards
   // (unless a stage overwrote it).
   SmallVector<linalg::GenericOp> ops;
@@ -355,7 +360,7 @@ bool mlir::dlc::completeEpilogue(Operation *contraction, Value out,
         break;
       }
   std::optional<SmallVector<Operation *>> prelude =
-      collectPrelude(contraction, ops);
+      collectPrelude(contraction, ops, stores);
   if (!prelude)
     return false;
   epilogue.prelude = std::move(*prelude);

@@ -73,9 +73,12 @@ bool collectEffects(Operation *op, DenseSet<Value> &reads,
 
 /// The ops between `contraction` and the ops of `stages` that the stages'
 /// operands come from, in order, when all of them can move up before it
-/// (free of effects, or allocations); nullopt otherwise.
+/// (free of effects, or allocations), with `stores` (stores into buffers
+/// allocated after C that move up too) and what they store; nullopt
+/// otherwise.
 std::optional<SmallVector<Operation *>>
-collectPrelude(Operation *contraction, ArrayRef<linalg::GenericOp> stages);
+collectPrelude(Operation *contraction, ArrayRef<linalg::GenericOp> stages,
+               ArrayRef<Operation *> stores = {});
 
 /// The attribute dlc-vectorize-linalg marks the row ops it leaves for
 /// dlc-register-tile with (row epilogues, or emitRowLoop).
@@ -88,7 +91,7 @@ inline constexpr llvm::StringLiteral kRowOpAttr = "dlc.row_op";
 /// move.
 bool completeEpilogue(Operation *contraction, Value out, bool outWritten,
                       function_ref<bool(Operation *)> ignore,
-                      Epilogue &epilogue);
+                      Epilogue &epilogue, ArrayRef<Operation *> stores = {});
 
 /// Whether stage `g` may write a new buffer instead of its output `init`'s,
 /// which bufferization reused and an op between the kernel and `g` still

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
 
@@ -188,6 +189,13 @@ public:
         fills.push_back(fill);
         continue;
       }
+      // A scalar stored into a buffer of its own (the batch size a loss's
+      // gradient divides by) moves up before C with what it stores.
+      if (auto store = dyn_cast<memref::StoreOp>(op);
+          store && canHoist(store)) {
+        stores.push_back(store);
+        continue;
+      }
       auto g = dyn_cast<linalg::GenericOp>(op);
       if (g && readsStageData(g) && addStage(g))
         continue;
@@ -215,7 +223,7 @@ public:
     if (!completeEpilogue(
             contraction, out, stageWrites.contains(out),
             [](Operation *op) { return isa<ViewLikeOpInterface>(op); },
-            epilogue))
+            epilogue, stores))
       return std::nullopt;
     return std::move(epilogue);
   }
@@ -240,6 +248,33 @@ private:
           !llvm::is_contained(epilogue.absorbed, op) && touches(op, root))
         return true;
     return false;
+  }
+
+  /// Whether `store` can move up before C: it writes a buffer allocated
+  /// after C that nothing between C and it (op or stage) uses, and what it
+  /// stores (and where) is computed without effects.
+  bool canHoist(memref::StoreOp store) {
+    Value root = rootOf(store.getMemRef());
+    auto alloc = root.getDefiningOp<memref::AllocOp>();
+    if (!alloc || alloc->getBlock() != contraction->getBlock() ||
+        !contraction->isBeforeInBlock(alloc) || betweenReads.contains(root) ||
+        betweenWrites.contains(root) || pendingFill(root) ||
+        llvm::any_of(epilogue.stages, [&](const Epilogue::Stage &stage) {
+          return touches(stage.op, root);
+        }))
+      return false;
+    SmallVector<Value> worklist(store->getOperands());
+    while (!worklist.empty()) {
+      Operation *def = worklist.pop_back_val().getDefiningOp();
+      if (!def || def->getBlock() != contraction->getBlock() ||
+          !contraction->isBeforeInBlock(def))
+        continue;
+      if (!(isMemoryEffectFree(def) || isa<memref::AllocOp>(def)) ||
+          def->getNumRegions() != 0)
+        return false;
+      llvm::append_range(worklist, def->getOperands());
+    }
+    return true;
   }
 
   /// The fill of `root` not yet absorbed, if any.
@@ -359,6 +394,8 @@ private:
   /// The buffers stages read from memory (not what O or a stage holds).
   SmallVector<Value> externalReads;
   SmallVector<linalg::FillOp> fills;
+  /// Stores that move up before C (canHoist).
+  SmallVector<Operation *> stores;
   DenseSet<Value> betweenReads, betweenWrites;
 };
 

@@ -113,7 +113,10 @@ void KernelEmitter::emitDotTile(ArrayRef<Value> outerIvs, Value i0,
   };
 
   SmallVector<Value> acc(tileRows * tileCols, zeroVector());
-  auto [reductions, lbs, ubs, steps] = reductionLoops(c.j);
+  ReductionLoops loops = reductionLoops(c.j);
+  // Named, not bound (lambdas below capture them).
+  SmallVector<unsigned> &reductions = loops.dims;
+  SmallVector<Value> &lbs = loops.lbs, &ubs = loops.ubs, &steps = loops.steps;
   scf::ValueVector sums;
   if (reductions.empty()) {
     sums = alongJ(rewriter, ivs, acc);

@@ -538,7 +538,10 @@ void KernelEmitter::emitTile(ArrayRef<Value> outerIvs, Value i0,
     acc = scf::ValueVector(first.getResults());
   }
 
-  auto [reductions, lbs, ubs, steps] = reductionLoops(std::nullopt);
+  ReductionLoops loops = reductionLoops(std::nullopt);
+  // Named, not bound (lambdas below capture them).
+  SmallVector<unsigned> &reductions = loops.dims;
+  SmallVector<Value> &lbs = loops.lbs, &ubs = loops.ubs, &steps = loops.steps;
   // The column tile's panel in the packed block of `b`.
   bool fromPacked = packed && (c.transposedB || (!mask && count == vectors));
   Value packedTile;

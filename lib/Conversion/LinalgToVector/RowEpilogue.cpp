@@ -325,11 +325,10 @@ private:
       if (access != (reduction ? Access::Row : Access::Element) ||
           !isReshapeOfRoot(v))
         return false;
+      // The logits' buffer, reused by bufferization for a cross-entropy's
+      // gradient while the loss's mean still reads it in between: a buffer
+      // of its own (canRenameOutput).
       if (betweenReads.contains(root) || betweenWrites.contains(root)) {
-        // Bufferization reused a buffer that an op in between still uses
-        // (the logits' buffer for a cross-entropy's gradient, which the
-        // loss's mean reads first): the stage may write a buffer of its
-        // own instead, which everything after it reads.
         if (!canRenameOutput(g, init, out))
           return false;
         renames.push_back(&init);

@@ -211,13 +211,13 @@ private:
           !g.getMatchingIndexingMap(&init).isIdentity() ||
           !g.getMatchingBlockArgument(&init).use_empty())
         return false;
-      if (betweenReads.contains(root) || betweenWrites.contains(root)) {
-        // Bufferization reused a buffer an op in between still uses (an
-        // activation's gradient written over the activation, which the
-        // weight gradient's kernel reads first): the stage may write a
-        // buffer of its own, which everything after it reads.
-        if (!canRenameOutput(g, init, out))
-          return false;
+      // (An activation's gradient written over the activation, which the
+      // weight gradient's kernel reads first, is renamed.)
+      OutputBuffer buffer =
+          outputBuffer(g, init, out, betweenReads, betweenWrites);
+      if (buffer == OutputBuffer::Blocked)
+        return false;
+      if (buffer == OutputBuffer::Renamed) {
         renames.push_back(&init);
         continue;
       }
@@ -288,6 +288,17 @@ bool mlir::dlc::canRenameOutput(linalg::GenericOp g, OpOperand &init,
       }
   }
   return true;
+}
+
+OutputBuffer mlir::dlc::outputBuffer(linalg::GenericOp g, OpOperand &init,
+                                     Value out,
+                                     const DenseSet<Value> &betweenReads,
+                                     const DenseSet<Value> &betweenWrites) {
+  Value root = rootOf(init.get());
+  if (!betweenReads.contains(root) && !betweenWrites.contains(root))
+    return OutputBuffer::Direct;
+  return canRenameOutput(g, init, out) ? OutputBuffer::Renamed
+                                       : OutputBuffer::Blocked;
 }
 
 void mlir::dlc::renameOutput(linalg::GenericOp g, OpOperand &init) {

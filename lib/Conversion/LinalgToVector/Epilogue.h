@@ -100,6 +100,16 @@ bool completeEpilogue(Operation *contraction, Value out, bool outWritten,
 /// view of it made before `g`, no deallocation or return of it).
 bool canRenameOutput(linalg::GenericOp g, OpOperand &init, Value like);
 
+/// Where stage `g` of the epilogue of a kernel writing `out` can write its
+/// output `init`, given the buffers the ops between the kernel and `g`
+/// read and write: its own buffer (no op between uses it), a new one
+/// (bufferization reused a buffer they still use: canRenameOutput), or
+/// nowhere.
+enum class OutputBuffer { Direct, Renamed, Blocked };
+OutputBuffer outputBuffer(linalg::GenericOp g, OpOperand &init, Value out,
+                          const DenseSet<Value> &betweenReads,
+                          const DenseSet<Value> &betweenWrites);
+
 /// Gives `g`'s output `init` a new buffer allocated like the old one, and
 /// moves every use of the old one after `g` to it.
 void renameOutput(linalg::GenericOp g, OpOperand &init);

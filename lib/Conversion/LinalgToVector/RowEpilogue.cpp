@@ -325,12 +325,13 @@ private:
       if (access != (reduction ? Access::Row : Access::Element) ||
           !isReshapeOfRoot(v))
         return false;
-      // The logits' buffer, reused by bufferization for a cross-entropy's
-      // gradient while the loss's mean still reads it in between: a buffer
-      // of its own (canRenameOutput).
-      if (betweenReads.contains(root) || betweenWrites.contains(root)) {
-        if (!canRenameOutput(g, init, out))
-          return false;
+      // (The logits' buffer, reused for a cross-entropy's gradient while
+      // the loss's mean still reads it, is renamed.)
+      OutputBuffer buffer =
+          outputBuffer(g, init, out, betweenReads, betweenWrites);
+      if (buffer == OutputBuffer::Blocked)
+        return false;
+      if (buffer == OutputBuffer::Renamed) {
         renames.push_back(&init);
         continue;
       }

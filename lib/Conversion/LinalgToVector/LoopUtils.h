@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <cmath>
+
 namespace mlir::dlc {
 
 /// Whether `expr` is `d_pos` plus other terms (coefficient 1 on d_pos), so
@@ -145,6 +147,54 @@ inline void cloneOnVectors(OpBuilder &b, Location loc, Block *body,
     Operation *vectorOp = b.create(state);
     mapping.map(op.getResults(), vectorOp->getResults());
   }
+}
+
+/// The neutral element of an extremum `kind` of float `type`, or null for
+/// other kinds: sums keep their order (a tree would round differently, and
+/// a loss near zero is the difference of such sums).
+inline TypedAttr extremumNeutral(Builder &b, vector::CombiningKind kind,
+                                 Type type) {
+  switch (kind) {
+  case vector::CombiningKind::MAXIMUMF:
+  case vector::CombiningKind::MAXNUMF:
+    return b.getFloatAttr(type, -INFINITY);
+  case vector::CombiningKind::MINIMUMF:
+  case vector::CombiningKind::MINNUMF:
+    return b.getFloatAttr(type, INFINITY);
+  default:
+    return nullptr;
+  }
+}
+
+/// The extremum `kind` of the 1-D vector `row` as a tree: the row padded
+/// with `neutral` to a power of two, then halves combined, log2 steps (a
+/// chain, or LLVM's expansion of `vector.reduce.fmaximum`, waits on each
+/// element's NaN checks in turn). An extremum does not depend on the order.
+inline Value reduceAsTree(OpBuilder &b, Location loc,
+                          vector::CombiningKind kind, Value row,
+                          TypedAttr neutral) {
+  auto type = cast<VectorType>(row.getType());
+  int64_t lanes = type.getNumElements();
+  int64_t width = llvm::PowerOf2Ceil(lanes);
+  if (width != lanes) {
+    Value fill = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, neutral));
+    SmallVector<int64_t> mask(width, lanes);
+    for (int64_t i = 0; i < lanes; ++i)
+      mask[i] = i;
+    row = vector::ShuffleOp::create(b, loc, row, fill, mask);
+  }
+  for (; width > 1; width /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t i = 0; i < width / 2; ++i) {
+      low.push_back(i);
+      high.push_back(width / 2 + i);
+    }
+    row = vector::makeArithReduction(
+        b, loc, kind, vector::ShuffleOp::create(b, loc, row, row, low),
+        vector::ShuffleOp::create(b, loc, row, row, high));
+  }
+  return vector::ExtractOp::create(b, loc, row, 0);
 }
 
 /// Transposes `square`, n vectors of n elements (n a power of 2), in

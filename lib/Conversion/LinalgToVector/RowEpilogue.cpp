@@ -10,7 +10,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::dlc;
@@ -27,18 +26,6 @@ std::optional<vector::CombiningKind> kindOf(Operation *combiner) {
   if (isa<arith::MinimumFOp>(combiner))
     return vector::CombiningKind::MINIMUMF;
   return std::nullopt;
-}
-
-/// What a reduction's lanes past the row's end hold: they change nothing.
-double neutralOf(vector::CombiningKind kind) {
-  switch (kind) {
-  case vector::CombiningKind::MAXIMUMF:
-    return -INFINITY;
-  case vector::CombiningKind::MINIMUMF:
-    return INFINITY;
-  default:
-    return -0.0; // x + -0 == x, also for x = -0
-  }
 }
 
 /// The op of reduction `g`'s body that combines output `init` with what
@@ -131,39 +118,16 @@ bool isReduction(linalg::GenericOp g) {
   return g.getIteratorTypesArray().back() == utils::IteratorType::reduction;
 }
 
-/// The reduction `kind` of `row`, combined with `start`. A sum adds its
-/// elements in order (rounding as the loop over the row did); an extremum,
-/// which does not depend on the order, is a tree: the row padded with the
-/// neutral element to a power of two, halves combined (LLVM expands
-/// `vector.reduce.fmaximum` one element at a time, each with NaN checks).
+/// The reduction `kind` of `row`, combined with `start`: a sum adds its
+/// elements in order (rounding as the loop over the row did), an extremum
+/// is a tree (reduceAsTree).
 Value reduceRow(OpBuilder &b, Location loc, vector::CombiningKind kind,
                 Value row, Value start) {
   if (kind == vector::CombiningKind::ADD)
     return vector::ReductionOp::create(b, loc, kind, row, start);
-  auto type = cast<VectorType>(row.getType());
-  int64_t width = type.getNumElements();
-  int64_t padded = llvm::PowerOf2Ceil(width);
-  if (padded != width) {
-    Value neutral = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(
-            type, b.getFloatAttr(type.getElementType(), neutralOf(kind))));
-    SmallVector<int64_t> lanes(padded, width);
-    for (int64_t i = 0; i < width; ++i)
-      lanes[i] = i;
-    row = vector::ShuffleOp::create(b, loc, row, neutral, lanes);
-  }
-  for (int64_t half = padded / 2; half >= 1; half /= 2) {
-    SmallVector<int64_t> low, high;
-    for (int64_t i = 0; i < half; ++i) {
-      low.push_back(i);
-      high.push_back(half + i);
-    }
-    row = vector::makeArithReduction(
-        b, loc, kind, vector::ShuffleOp::create(b, loc, row, row, low),
-        vector::ShuffleOp::create(b, loc, row, row, high));
-  }
-  Value extremum = vector::ExtractOp::create(b, loc, row, 0);
+  Type element = cast<VectorType>(row.getType()).getElementType();
+  Value extremum = reduceAsTree(b, loc, kind, row,
+                                extremumNeutral(b, kind, element));
   return vector::makeArithReduction(b, loc, kind, extremum, start);
 }
 

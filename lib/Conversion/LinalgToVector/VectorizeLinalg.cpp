@@ -154,23 +154,6 @@ void sumInRegisters(IRRewriter &rewriter, linalg::GenericOp op) {
 /// The most lanes of a row reduced as a tree (`reduceRowAsTree`).
 constexpr int64_t kMaxTreeLanes = 64;
 
-/// The neutral element of an extremum `kind` of float `type`, or null for
-/// other kinds: sums keep their order (a tree would round differently, and
-/// a loss near zero is the difference of such sums).
-TypedAttr neutralOf(Builder &b, vector::CombiningKind kind, Type type) {
-  auto f = [&](double v) { return b.getFloatAttr(type, v); };
-  switch (kind) {
-  case vector::CombiningKind::MAXIMUMF:
-  case vector::CombiningKind::MAXNUMF:
-    return f(-INFINITY);
-  case vector::CombiningKind::MINIMUMF:
-  case vector::CombiningKind::MINNUMF:
-    return f(INFINITY);
-  default:
-    return nullptr;
-  }
-}
-
 /// The extremum of one short row (a softmax's maximum over 10 classes) as
 /// a tree: the row padded with the neutral element to a power of two, then
 /// halves combined, log2 steps. Lowered as an inner reduction, the row
@@ -187,35 +170,16 @@ LogicalResult reduceRowAsTree(RewriterBase &rewriter,
       (resultType && resultType.getNumElements() != 1) ||
       isa<vector::MaskOp>(op->getParentOp()))
     return failure();
-  TypedAttr neutral = neutralOf(rewriter, op.getKind(), element);
+  TypedAttr neutral =
+      mlir::dlc::extremumNeutral(rewriter, op.getKind(), element);
   if (!neutral)
     return failure();
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   Value row = vector::ShapeCastOp::create(
       rewriter, loc, VectorType::get({lanes}, element), op.getSource());
-  int64_t width = llvm::PowerOf2Ceil(lanes);
-  if (width != lanes) {
-    Value fill = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(VectorType::get({lanes}, element), neutral));
-    SmallVector<int64_t> mask(width, lanes);
-    for (int64_t i = 0; i < lanes; ++i)
-      mask[i] = i;
-    row = vector::ShuffleOp::create(rewriter, loc, row, fill, mask);
-  }
-  for (; width > 1; width /= 2) {
-    SmallVector<int64_t> low, high;
-    for (int64_t i = 0; i < width / 2; ++i) {
-      low.push_back(i);
-      high.push_back(width / 2 + i);
-    }
-    row = vector::makeArithReduction(
-        rewriter, loc, op.getKind(),
-        vector::ShuffleOp::create(rewriter, loc, row, row, low),
-        vector::ShuffleOp::create(rewriter, loc, row, row, high));
-  }
-  Value extremum = vector::ExtractOp::create(rewriter, loc, row, 0);
+  Value extremum =
+      mlir::dlc::reduceAsTree(rewriter, loc, op.getKind(), row, neutral);
   Value acc = op.getAcc();
   if (resultType)
     acc = vector::ExtractOp::create(

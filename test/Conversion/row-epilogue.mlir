@@ -303,3 +303,52 @@ func.func @hoisted_store(%x: memref<?x64xf32>, %w: memref<64x10xf32>,
   }
   return
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// A row sum on the tiles, then an op in between writes its buffer again
+// (bufferization reused it): the op after that reads what that op wrote,
+// not the sum in registers, so it is no stage; it is a loop over rows
+// reading the buffer.
+// CHECK-LABEL: func @rewritten_between
+// CHECK: scf.for %{{.*}} step %c8
+// CHECK: vector.reduction <add>
+// CHECK: memref.store %{{.*}}, %[[S:.*]][%{{.*}}] : memref<?xf32>
+// CHECK: linalg.fill ins(%{{.*}}) outs(%[[S]]
+// CHECK: scf.for %[[R:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK: memref.load %[[S]][%[[R]]] : memref<?xf32>
+func.func @rewritten_between(%x: memref<?x64xf32>, %w: memref<64x10xf32>,
+                             %seen: memref<?xf32>, %g: memref<?x10xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %n = memref.dim %x, %c0 : memref<?x64xf32>
+  %z = memref.alloc(%n) {alignment = 64 : i64} : memref<?x10xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<?x10xf32>)
+  linalg.matmul ins(%x, %w : memref<?x64xf32>, memref<64x10xf32>)
+                outs(%z : memref<?x10xf32>)
+  %s = memref.alloc(%n) {alignment = 64 : i64} : memref<?xf32>
+  linalg.fill ins(%zero : f32) outs(%s : memref<?xf32>)
+  linalg.generic {indexing_maps = [#id, #row],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%z : memref<?x10xf32>) outs(%s : memref<?xf32>)
+      attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %out: f32):
+    %sum = arith.addf %in, %out : f32
+    linalg.yield %sum : f32
+  }
+  memref.copy %s, %seen : memref<?xf32> to memref<?xf32>
+  linalg.fill ins(%half : f32) outs(%s : memref<?xf32>)
+  linalg.generic {indexing_maps = [#id, #row, #id],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%z, %s : memref<?x10xf32>, memref<?xf32>)
+      outs(%g : memref<?x10xf32>) attrs = {dlc.row_op} {
+  ^bb0(%in: f32, %k: f32, %out: f32):
+    %q = arith.mulf %in, %k : f32
+    linalg.yield %q : f32
+  }
+  return
+}

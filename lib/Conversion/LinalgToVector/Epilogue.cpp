@@ -176,7 +176,8 @@ private:
       // What an earlier stage wrote is read where it was written, the
       // same element of the same view.
       if (stageWrites.contains(root)) {
-        if (!map.isIdentity() || !written.contains(v))
+        if (!map.isIdentity() || !written.contains(v) ||
+            betweenWrites.contains(root))
           return false;
         continue;
       }

@@ -78,7 +78,12 @@ struct RegisterTilePass
 
   void runOnOperation() override {
     SmallVector<std::pair<linalg::LinalgOp, Contraction>> candidates;
+    // Row ops left for row epilogues are not kernels of their own (a row
+    // sum over 16 classes would match as a one-input sum): an epilogue
+    // takes them, or the loop over rows below.
     getOperation().walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(mlir::dlc::kRowOpAttr))
+        return;
       if (std::optional<Contraction> c = matchContraction(op, lanes))
         candidates.push_back({op, *c});
     });

@@ -267,8 +267,11 @@ private:
     for (OpOperand *input : g.getDpsInputOperands()) {
       Value v = input->get(), root = rootOf(v);
       Access access = stage->access[input->getOperandNumber()];
+      // (What a stage wrote and an op in between wrote again, a fill
+      // included, is not in the registers any more.)
       if (auto it = written.find(root); it != written.end()) {
-        if (it->second != access || !isReshapeOfRoot(v))
+        if (it->second != access || !isReshapeOfRoot(v) ||
+            betweenWrites.contains(root) || pendingFill(root))
           return false;
         continue;
       }
@@ -455,7 +458,8 @@ void emitRowStage(OpBuilder &b, Location loc, const Epilogue::Stage &stage,
 
 bool mlir::dlc::isRowOp(linalg::GenericOp op, int64_t lanes) {
   unsigned loops = op.getNumLoops();
-  if (loops < 2 || op.getNumDpsInits() == 0)
+  // Products (a row's sum of squares, `out + p * p`) are the kernels'.
+  if (loops < 2 || op.getNumDpsInits() == 0 || isMulAdd(op))
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();

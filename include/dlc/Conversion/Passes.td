@@ -244,7 +244,10 @@ def RegisterTilePass : Pass<"dlc-register-tile", "func::FuncOp"> {
     regression was 1.80 -> 2.03 us a step slower; side by side, 1.85-1.89
     -> 1.66-1.70 us faster), and what they compute passes between them in
     registers: a buffer is stored only where something after the stages
-    reads it, and is erased otherwise. Such kernels keep 8 accumulators
+    reads it, and is erased otherwise (a stage does not read from registers
+    a buffer that an op it moves above writes again, a fill included).
+    Row ops are never kernels of their own (a row sum over 16 classes would
+    match as a one-input sum). Such kernels keep 8 accumulators
     (tiles of 8 rows): the epilogue's code is repeated per row (24: 2.06
     us, and 0.1 s more to compile). Row ops no kernel takes (a later write
     blocks them, or the product has no kernel) become a loop over their

@@ -546,22 +546,15 @@ LogicalResult mlir::dlc::emitRowLoop(RewriterBase &rewriter,
   std::optional<Epilogue::Stage> stage = rowStageOf(op, lanes);
   if (!stage)
     return failure();
-  // The rows: the size of the row dimension of an operand that has one.
+  // The rows: the size of the output's row dimension (an output is read
+  // by row, isRowOp).
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Value rows;
-  for (OpOperand &operand : op->getOpOperands()) {
-    Access access = stage->access[operand.getOperandNumber()];
-    if (access != Access::Element && access != Access::Row)
-      continue;
-    AffineMap map = op.getMatchingIndexingMap(&operand);
-    for (auto [k, e] : llvm::enumerate(map.getResults()))
-      if (auto dim = dyn_cast<AffineDimExpr>(e); dim && dim.getPosition() == 0)
-        rows = memref::DimOp::create(rewriter, loc, operand.get(), k);
-    break;
-  }
-  if (!rows)
-    return failure();
+  OpOperand *init = op.getDpsInitOperand(0);
+  std::optional<unsigned> rowDim =
+      op.getMatchingIndexingMap(init).getResultPosition(
+          rewriter.getAffineDimExpr(0));
+  Value rows = memref::DimOp::create(rewriter, loc, init->get(), *rowDim);
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   scf::ForOp::create(rewriter, loc, zero, rows,
                      arith::ConstantIndexOp::create(rewriter, loc, 1),

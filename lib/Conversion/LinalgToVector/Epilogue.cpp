@@ -264,8 +264,11 @@ private:
 
 } // namespace
 
-bool mlir::dlc::canRenameOutput(linalg::GenericOp g, OpOperand &init,
-                                Value like) {
+namespace {
+
+/// Whether `g` may write a new buffer instead of its output `init`'s (see
+/// outputBuffer): that buffer is allocated like `like`.
+bool canRenameOutput(linalg::GenericOp g, OpOperand &init, Value like) {
   Value root = init.get();
   auto alloc = root.getDefiningOp<memref::AllocOp>();
   auto likeAlloc = like.getDefiningOp<memref::AllocOp>();
@@ -290,6 +293,8 @@ bool mlir::dlc::canRenameOutput(linalg::GenericOp g, OpOperand &init,
   }
   return true;
 }
+
+} // namespace
 
 OutputBuffer mlir::dlc::outputBuffer(linalg::GenericOp g, OpOperand &init,
                                      Value out,

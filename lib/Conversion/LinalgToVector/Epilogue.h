@@ -1,7 +1,8 @@
 // Epilogues of dlc-register-tile: the elementwise op that consumes a
 // contraction's output (a bias add, an activation's gradient, an optimizer
 // update), applied to the kernel's accumulators in registers instead of a
-// pass of its own over the output.
+// pass of its own over the output; and row epilogues (RowEpilogue.cpp): the
+// row ops of a loss on tiles whose rows fit one vector.
 #ifndef DLC_LIB_CONVERSION_LINALGTOVECTOR_EPILOGUE_H
 #define DLC_LIB_CONVERSION_LINALGTOVECTOR_EPILOGUE_H
 
@@ -93,17 +94,12 @@ bool completeEpilogue(Operation *contraction, Value out, bool outWritten,
                       function_ref<bool(Operation *)> ignore,
                       Epilogue &epilogue, ArrayRef<Operation *> stores = {});
 
-/// Whether stage `g` may write a new buffer instead of its output `init`'s,
-/// which bufferization reused and an op between the kernel and `g` still
-/// uses: that buffer is allocated like `like` (O: `g` writes all of it), in
-/// `g`'s block, and every use of it from `g` on can move to the new one (no
-/// view of it made before `g`, no deallocation or return of it).
-bool canRenameOutput(linalg::GenericOp g, OpOperand &init, Value like);
-
 /// Where stage `g` of the epilogue of a kernel writing `out` can write its
 /// output `init`, given the buffers the ops between the kernel and `g`
 /// read and write: its own buffer (no op between uses it), a new one
-/// (bufferization reused a buffer they still use: canRenameOutput), or
+/// (bufferization reused a buffer they still use, which is allocated like
+/// O, in `g`'s block, and every use of which from `g` on can move to the
+/// new one: no view made before `g`, no deallocation or return), or
 /// nowhere.
 enum class OutputBuffer { Direct, Renamed, Blocked };
 OutputBuffer outputBuffer(linalg::GenericOp g, OpOperand &init, Value out,
@@ -138,7 +134,8 @@ LogicalResult emitRowLoop(RewriterBase &rewriter, linalg::GenericOp op,
 
 /// `op`, over the dynamic batch, tiled by one row (TilingInterface), each
 /// row vectorized by linalg's vectorizer (on tensors or buffers;
-/// dlc-vectorize-linalg's rows). Failure when it cannot be tiled.
+/// dlc-vectorize-linalg's rows; defined in VectorizeLinalg.cpp). Failure
+/// when it cannot be tiled.
 LogicalResult vectorizeByRows(RewriterBase &rewriter, linalg::LinalgOp op);
 
 /// The epilogue for one vector of accumulators: `acc` holds O at indices
